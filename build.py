@@ -1,0 +1,322 @@
+#!/usr/bin/env python3
+"""Build the Python interview study kit: check every code sample, then render the outputs.
+
+With no command: validate the content, check every sample on every CPython found, and build the
+handbook, the flashcards and the slide decks.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import click
+
+from studykit import checker
+from studykit.api import RENDERERS, NotAvailable, Project
+from studykit.coverage import coverage_table
+from studykit.errors import ContentError, KitError
+from studykit.model import DIFFICULTIES, Selection, parse_numbers
+from studykit.updater import apply_updates, describe, plan_updates
+
+EXIT_OK, EXIT_SAMPLE_FAILED, EXIT_INVALID = 0, 1, 2
+
+
+class KitClickError(click.ClickException):
+    """Printed as given (one line per problem), with the error's own exit status."""
+
+    def __init__(self, lines: list[str], exit_code: int):
+        super().__init__("\n".join(lines))
+        self.exit_code = exit_code
+
+    def show(self, file=None) -> None:
+        click.echo(self.message, err=True)
+
+
+def _fail_for(exc: KitError, root: Path) -> KitClickError:
+    if isinstance(exc, ContentError):
+        lines = [p.render(root) for p in exc.problems]
+        n = len(exc.problems)
+        lines.append(f"aborted with {n} error{'s' if n != 1 else ''}")
+        return KitClickError(lines, exc.exit_code)
+    return KitClickError([f"error: {exc}"], exc.exit_code)
+
+
+class KitGroup(click.Group):
+    """Turns the kit's own errors into readable messages; tracebacks only with --debug."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except KitError as exc:
+            if ctx.params.get("debug"):
+                raise
+            raise _fail_for(exc, Path.cwd()) from None
+        except KeyboardInterrupt:
+            if ctx.params.get("debug"):
+                raise
+            click.echo("interrupted: outputs already built are unchanged", err=True)
+            ctx.exit(130)
+
+
+def _topics_callback(ctx, param, values):
+    if not values:
+        return frozenset()
+    project: Project = ctx.find_object(Project) or Project()
+    import tomllib
+    bank = tomllib.loads((project.content_dir / "questions.toml").read_text("utf-8"))
+    slugs = [t["slug"] for t in bank.get("topics", [])]
+    chosen = set()
+    for v in values:
+        if v in slugs:
+            chosen.add(v)
+        elif v.isdigit() and 1 <= int(v) <= len(slugs):
+            chosen.add(slugs[int(v) - 1])
+        elif v[:3].rstrip("-").isdigit() and v[3:] in slugs:
+            chosen.add(v[3:])
+        else:
+            raise click.BadParameter(f"{v!r} is not a topic; choose from: {', '.join(slugs)}")
+    return frozenset(chosen)
+
+
+def _numbers_callback(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        return parse_numbers(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def filter_options(f):
+    f = click.option("--numbers", callback=_numbers_callback, metavar="LIST",
+                     help="Only these question numbers, e.g. 2-15,21.")(f)
+    f = click.option("--difficulty", "difficulties", multiple=True,
+                     type=click.Choice(DIFFICULTIES), help="Only this difficulty (repeatable).")(f)
+    f = click.option("--topic", "topics", multiple=True, callback=_topics_callback,
+                     metavar="SLUG", help="Only this topic, by slug or number (repeatable).")(f)
+    return f
+
+
+def _selection(topics, difficulties, numbers) -> Selection:
+    return Selection(topics=frozenset(topics), difficulties=frozenset(difficulties),
+                     numbers=numbers)
+
+
+@click.group(cls=KitGroup, invoke_without_command=True, context_settings={
+    "help_option_names": ["-h", "--help"]})
+@click.option("--content", "content_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Content folder (default: content/ beside build.py).")
+@click.option("--output", "output_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Output folder (default: output/ beside build.py).")
+@click.option("--no-cache", is_flag=True, help="Run every sample again, ignoring cached results.")
+@click.option("--debug", is_flag=True, help="Show Python tracebacks for errors.")
+@click.pass_context
+def cli(ctx: click.Context, content_dir, output_dir, no_cache, debug):
+    """Build the Python interview study kit from content/ into output/."""
+    project = Project(use_cache=not no_cache)
+    if content_dir:
+        project.content_dir = content_dir
+    if output_dir:
+        project.output_dir = output_dir
+    ctx.obj = project
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(build_all)
+
+
+# ------------------------------------------------------------------ check
+
+def _progress(label: str):
+    """A progress line on a terminal; silent when output is piped (CI logs stay readable)."""
+    if not sys.stderr.isatty():
+        return None
+    state = {"bar": None}
+
+    def update(done: int, total: int) -> None:
+        if total == 0:
+            return
+        click.echo(f"\r{label} {done}/{total}", nl=False, err=True)
+        if done == total:
+            click.echo("\r" + " " * (len(label) + 20) + "\r", nl=False, err=True)
+    return update
+
+
+def _run_check(project: Project, kit, interpreters, timeout: float, jobs: int | None):
+    started = time.perf_counter()
+    report = project.check(kit, interpreters, timeout=timeout, jobs=jobs,
+                           progress=_progress("checking samples"))
+    elapsed = time.perf_counter() - started
+
+    groups: dict[tuple, list] = defaultdict(list)
+    for o in report.failures:
+        groups[(o.question.number, o.sample.index, o.reason, o.detail)].append(o)
+    for (_, _, reason, detail), outcomes in sorted(groups.items(), key=lambda kv: kv[0][:2]):
+        o = outcomes[0]
+        path = _rel(o.question.path)
+        where = ", ".join(x.interpreter.label for x in outcomes)
+        click.secho(f"FAILED {path}:{o.sample.line}: samples[{o.sample.index}] "
+                    f"{o.sample.title!r} on {where}: {reason}", fg="red", err=True)
+        if detail:
+            click.echo(_indent(detail), err=True)
+
+    samples = {(o.question.number, o.sample.index) for o in report.outcomes}
+    questions = {o.question.number for o in report.outcomes}
+    totals = {"passed": 0, "failed": 0, "skipped": 0}
+    for interp in report.interpreters:
+        t = report.totals(interp)
+        for k in totals:
+            totals[k] += t[k]
+        click.echo(f"{interp.label:<18} passed {t['passed']:>4}   failed {t['failed']:>4}   "
+                   f"skipped {t['skipped']:>4}   ({interp.executable})")
+    cached = sum(1 for o in report.outcomes if o.cached)
+    click.echo(f"checked {len(samples)} samples of {len(questions)} questions on "
+               f"{len(report.interpreters)} interpreter(s): {totals['passed']} passed, "
+               f"{totals['failed']} failed, {totals['skipped']} skipped "
+               f"({report.ran} run, {cached} from cache) in {elapsed:.2f} s")
+    return report
+
+
+def _rel(path: Path | None) -> str:
+    if path is None:
+        return "?"
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _indent(text: str) -> str:
+    return "\n".join("    " + line for line in text.rstrip("\n").splitlines())
+
+
+def _interpreters(python_paths, all_pythons: bool):
+    try:
+        found = checker.discover(all_pythons=all_pythons, extra=python_paths)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--python") from None
+    if not found:
+        raise KitClickError(["error: no CPython 3.10 or newer found to run the samples"], 2)
+    return found
+
+
+@cli.command()
+@click.option("--python", "python_paths", multiple=True, metavar="PATH",
+              help="Check on this interpreter (repeatable).")
+@click.option("--all-pythons", is_flag=True,
+              help="Check on every CPython 3.10+ on PATH and under the pyenv root.")
+@click.option("--update", is_flag=True,
+              help="Write the actual output into samples whose output differs.")
+@click.option("--timeout", type=float, default=checker.DEFAULT_TIMEOUT, show_default=True,
+              help="Seconds a sample may run.")
+@click.option("--jobs", type=int, default=None, help="Samples run at once (default: cores).")
+@filter_options
+@click.pass_obj
+def check(project: Project, python_paths, all_pythons, update, timeout, jobs, topics,
+          difficulties, numbers):
+    """Run every code sample and compare its output with the expected output."""
+    kit = project.load(_selection(topics, difficulties, numbers))
+    interpreters = _interpreters(python_paths, all_pythons)
+    report = _run_check(project, kit, interpreters, timeout, jobs)
+    if update and report.failures:
+        updates, refused = plan_updates(report)
+        apply_updates(updates)
+        for u in updates:
+            click.echo(describe(u))
+        for line in refused:
+            click.echo(line, err=True)
+        click.echo(f"updated {len(updates)} sample(s); {len(refused)} left as they were")
+        sys.exit(EXIT_SAMPLE_FAILED if refused else EXIT_OK)
+    sys.exit(EXIT_OK if report.ok else EXIT_SAMPLE_FAILED)
+
+
+# ------------------------------------------------------------------ list
+
+@cli.command(name="list")
+@filter_options
+@click.pass_obj
+def list_(project: Project, topics, difficulties, numbers):
+    """Show coverage of the bank per topic and difficulty."""
+    selection = _selection(topics, difficulties, numbers)
+    full = project.load(Selection(topics=selection.topics))
+    kit = full.select(selection)
+    for line in coverage_table(kit, full):
+        click.echo(line)
+
+
+# ------------------------------------------------------------------ outputs
+
+def _render(project: Project, name: str, selection: Selection, options: dict,
+            all_pythons: bool = True, report=None, kit=None) -> None:
+    try:
+        renderer = project.renderer(name, **options)
+    except NotAvailable as exc:
+        click.echo(f"{exc} (its issue has not landed)", err=True)
+        return
+    if kit is None:
+        kit = project.load(selection)
+    if report is None:
+        report = _run_check(project, kit, _interpreters((), all_pythons), checker.DEFAULT_TIMEOUT,
+                            None)
+        if not report.ok:
+            raise KitClickError([f"{name}: not built, {len(report.failures)} sample check(s) "
+                                 "failed"], EXIT_SAMPLE_FAILED)
+    started = time.perf_counter()
+    paths = project.render(renderer, kit, report)
+    for p in paths:
+        click.echo(f"wrote {_rel(p)}")
+    click.echo(f"{name} built in {time.perf_counter() - started:.1f} s")
+
+
+@cli.command()
+@click.option("--paper", type=click.Choice(["a4", "letter"]), default="a4", show_default=True)
+@filter_options
+@click.pass_obj
+def handbook(project: Project, paper, topics, difficulties, numbers):
+    """Render the printed handbook (output/handbook.pdf)."""
+    _render(project, "handbook", _selection(topics, difficulties, numbers), {"paper": paper})
+
+
+@cli.command()
+@click.option("--paper", type=click.Choice(["a4", "letter"]), default="a4", show_default=True)
+@click.option("--layout", type=click.Choice(["8up", "4up"]), default="8up", show_default=True,
+              help="8 cards a sheet (2 x 4), or 4 large-print cards.")
+@click.option("--duplex", type=click.Choice(["long", "short", "fold"]), default="long",
+              show_default=True, help="How the sheets are printed double-sided.")
+@click.option("--no-test-sheet", is_flag=True, help="Leave out the alignment test sheet.")
+@filter_options
+@click.pass_obj
+def flashcards(project: Project, paper, layout, duplex, no_test_sheet, topics, difficulties,
+               numbers):
+    """Render flashcard sheets to print double-sided (output/flashcards-<paper>.pdf)."""
+    _render(project, "flashcards", _selection(topics, difficulties, numbers),
+            {"paper": paper, "layout": layout, "duplex": duplex, "test_sheet": not no_test_sheet})
+
+
+@cli.command()
+@filter_options
+@click.pass_obj
+def slides(project: Project, topics, difficulties, numbers):
+    """Render one slide deck per topic (output/slides/NN-<topic>.pptx)."""
+    _render(project, "slides", _selection(topics, difficulties, numbers), {})
+
+
+@cli.command(name="all", hidden=True)
+@click.pass_obj
+def build_all(project: Project):
+    """Validate, check on every CPython found, and build every output."""
+    kit = project.load()
+    report = _run_check(project, kit, _interpreters((), True), checker.DEFAULT_TIMEOUT, None)
+    if not report.ok:
+        raise KitClickError([f"not built: {len(report.failures)} sample check(s) failed"],
+                            EXIT_SAMPLE_FAILED)
+    for name in RENDERERS:
+        _render(project, name, Selection(), {}, report=report, kit=kit)
+    answered = len(kit.questions)
+    total = len(kit.bank)
+    click.echo(f"answered {answered}/{total}")
+
+
+if __name__ == "__main__":
+    cli()

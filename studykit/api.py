@@ -1,0 +1,61 @@
+"""The library API the command line is a thin layer over: load, check, render."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import checker
+from .checker import CheckReport, Interpreter, ResultCache
+from .loader import load_kit
+from .model import Kit, Selection
+from .render.base import PROJECT_ROOT, BuildContext, Renderer
+
+# Imported only when used: WeasyPrint and python-pptx take a while to load.
+RENDERERS = {
+    "handbook": "studykit.render.handbook:HandbookRenderer",
+    "flashcards": "studykit.render.flashcards:FlashcardRenderer",
+    "slides": "studykit.render.slides:SlidesRenderer",
+}
+
+
+class NotAvailable(Exception):
+    pass
+
+
+@dataclass
+class Project:
+    content_dir: Path = PROJECT_ROOT / "content"
+    output_dir: Path = PROJECT_ROOT / "output"
+    cache_dir: Path = PROJECT_ROOT / ".cache"
+    use_cache: bool = True
+    _cache: ResultCache | None = field(default=None, repr=False)
+
+    def load(self, selection: Selection = Selection()) -> Kit:
+        kit = load_kit(self.content_dir, numbers=selection.numbers, only_topics=selection.topics)
+        return kit.select(selection)
+
+    @property
+    def cache(self) -> ResultCache:
+        if self._cache is None:
+            self._cache = ResultCache(self.cache_dir / "sample-results.json" if self.use_cache
+                                      else None)
+        return self._cache
+
+    def check(self, kit: Kit, interpreters: list[Interpreter], **kwargs) -> CheckReport:
+        return checker.check(kit, interpreters, cache=self.cache, **kwargs)
+
+    def renderer(self, name: str, **options) -> Renderer:
+        module_name, _, cls_name = RENDERERS[name].partition(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                raise NotAvailable(f"{name}: not built yet") from None
+            raise
+        return getattr(module, cls_name)(**options)
+
+    def render(self, renderer: Renderer, kit: Kit, report: CheckReport | None) -> list[Path]:
+        ctx = BuildContext(kit=kit, report=report, out_dir=self.output_dir)
+        return renderer.render(ctx)

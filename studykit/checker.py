@@ -1,0 +1,396 @@
+"""Run every code sample on real interpreters and compare what it prints with what the text claims."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
+from .model import Kit, Question, Sample
+
+# Bump when the way samples are run changes, so cached results from the old way are not reused.
+RUNNER_VERSION = "1"
+DEFAULT_TIMEOUT = 10.0
+OUTPUT_CAP = 256 * 1024
+MEMORY_CAP = 512 * 1024 * 1024
+FILE_SIZE_CAP = 16 * 1024 * 1024
+MIN_VERSION = (3, 10)
+
+# A venv's python would let samples import the kit's own dependencies: run its base instead.
+_PROBE = ("import sys, platform; print(platform.python_implementation(), "
+          "getattr(sys, '_base_executable', '') or sys.executable, "
+          "'.'.join(map(str, sys.version_info[:3])), getattr(sys, 'abiflags', ''))")
+
+
+@dataclass(frozen=True)
+class Interpreter:
+    executable: str
+    version: str
+    abiflags: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"CPython {self.version}{self.abiflags}"
+
+    @property
+    def version_key(self) -> Version:
+        return Version(self.version)
+
+
+def probe(path: str) -> Interpreter | None:
+    """Ask an executable what it is; None for anything that is not a CPython we can run."""
+    try:
+        out = subprocess.run([path, "-I", "-c", _PROBE], capture_output=True, text=True,
+                             timeout=20, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    parts = out.stdout.split()
+    if out.returncode != 0 or len(parts) < 3 or parts[0] != "CPython":
+        return None
+    return Interpreter(executable=parts[1], version=parts[2],
+                       abiflags=parts[3] if len(parts) > 3 else "")
+
+
+def discover(all_pythons: bool = False, extra: Iterable[str] = ()) -> list[Interpreter]:
+    """The interpreters to check on: `extra` paths, plus either this one or every CPython 3.10+."""
+    candidates: list[str] = list(extra)
+    if all_pythons:
+        for d in os.environ.get("PATH", "").split(os.pathsep):
+            for minor in range(MIN_VERSION[1], 30):
+                candidates.append(os.path.join(d, f"python3.{minor}"))
+            candidates.append(os.path.join(d, "python3"))
+        root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+        candidates += sorted(str(p) for p in root.glob("versions/*/bin/python3"))
+    elif not candidates:
+        candidates.append(sys.executable)
+    found: dict[str, Interpreter] = {}
+    explicit = set(extra)
+    for path in candidates:
+        if path not in explicit and not os.access(path, os.X_OK):
+            continue
+        interp = probe(path)
+        if interp is None:
+            if path in explicit:
+                raise ValueError(f"{path} is not a CPython interpreter that can be run")
+            continue
+        if Version(interp.version).release[:2] < MIN_VERSION and path not in explicit:
+            continue
+        found.setdefault(os.path.realpath(interp.executable), interp)
+    return sorted(found.values(), key=lambda i: (i.version_key, i.abiflags))
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What one run of a sample did: cached, so it holds no judgement about the expected output."""
+
+    stdout: str
+    stderr: str
+    returncode: int | None
+    status: str  # "exited", "timeout", "output-cap", "memory", "cpu", "killed"
+    exception: str | None = None
+    truncated: bool = False
+
+
+@dataclass
+class Outcome:
+    question: Question
+    sample: Sample
+    interpreter: Interpreter
+    status: str  # "passed", "failed", "skipped"
+    reason: str = ""
+    detail: str = ""
+    result: RunResult | None = None
+    cached: bool = False
+
+
+@dataclass
+class CheckReport:
+    interpreters: list[Interpreter]
+    outcomes: list[Outcome] = field(default_factory=list)
+    ran: int = 0
+
+    @property
+    def failures(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status == "failed"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def totals(self, interp: Interpreter) -> dict[str, int]:
+        counts = {"passed": 0, "failed": 0, "skipped": 0}
+        for o in self.outcomes:
+            if o.interpreter == interp:
+                counts[o.status] += 1
+        return counts
+
+    def verified_on(self, question: Question, sample: Sample) -> list[Interpreter]:
+        """The interpreters a sample passed on, oldest first: printed next to it in outputs."""
+        return [o.interpreter for o in self.outcomes
+                if o.question.number == question.number and o.sample.index == sample.index
+                and o.status == "passed"]
+
+
+# ---------------------------------------------------------------- running one sample
+
+def _limits(timeout: float) -> Callable[[], None]:
+    def apply() -> None:
+        import resource
+
+        cpu = int(timeout) + 1
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_SIZE_CAP, FILE_SIZE_CAP))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    return apply
+
+
+def _scrubbed_env(home: str) -> dict[str, str]:
+    return {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": home, "TMPDIR": home,
+            "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TERM": "dumb"}
+
+
+def _read_capped(path: Path, cap: int) -> tuple[str, bool]:
+    with open(path, "rb") as fh:
+        data = fh.read(cap + 1)
+    truncated = len(data) > cap
+    return data[:cap].decode("utf-8", errors="replace"), truncated
+
+
+def run_sample(code: str, interpreter: Interpreter, timeout: float = DEFAULT_TIMEOUT) -> RunResult:
+    """Run code as a script in a fresh process, own temp dir, scrubbed env and hard limits."""
+    base = Path(tempfile.mkdtemp(prefix="kit-sample-"))
+    try:
+        work = base / "work"
+        work.mkdir()
+        script = work / "sample.py"
+        script.write_text(code, encoding="utf-8")
+        out_path, err_path = base / "stdout", base / "stderr"
+        with open(out_path, "wb") as out, open(err_path, "wb") as err:
+            proc = subprocess.Popen(
+                [interpreter.executable, "-I", "sample.py"], cwd=work, stdin=subprocess.DEVNULL,
+                stdout=out, stderr=err, env=_scrubbed_env(str(work)), start_new_session=True,
+                preexec_fn=_limits(timeout),
+            )
+            status = "exited"
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                status = "timeout"
+            finally:
+                # The whole group: a sample's children must not outlive it.
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+                proc.wait()
+        stdout, truncated = _read_capped(out_path, OUTPUT_CAP)
+        stderr, _ = _read_capped(err_path, OUTPUT_CAP)
+        rc = proc.returncode
+        if status == "exited":
+            if truncated or rc == -signal.SIGXFSZ:
+                status = "output-cap"
+            elif rc == -signal.SIGXCPU:
+                status = "cpu"
+            elif rc is not None and rc < 0:
+                status = "killed"
+            elif "MemoryError" in _last_line(stderr):
+                status = "memory"
+        return RunResult(stdout=stdout, stderr=stderr[-4000:], returncode=rc, status=status,
+                         exception=_exception_name(stderr), truncated=truncated)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _last_line(text: str) -> str:
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    return lines[-1] if lines else ""
+
+
+_EXC_LINE = re.compile(r"^([A-Za-z_][\w.]*)(?::|$)")
+_GROUP_LINE = re.compile(r"^  \| ([A-Za-z_][\w.]*)(?::|$)")
+
+
+def _exception_name(stderr: str) -> str | None:
+    """The class of the exception that ended a run, read from its traceback."""
+    lines = stderr.splitlines()
+    if any(ln.startswith("  + Exception Group Traceback") for ln in lines):
+        for ln in lines:
+            m = _GROUP_LINE.match(ln)
+            if m and not ln.startswith("  |   "):
+                return m.group(1)
+    if not any(ln.startswith("Traceback (most recent call last)") for ln in lines):
+        return None
+    for ln in reversed(lines):
+        if ln and not ln.startswith(" "):
+            m = _EXC_LINE.match(ln)
+            if m:
+                return m.group(1)
+    return None
+
+
+# ---------------------------------------------------------------- judging a run
+
+def output_matches(expected: str, actual: str) -> bool:
+    """Exact match, except that '...' in the expected text matches any run of characters."""
+    if "..." not in expected:
+        return expected == actual
+    pattern = ".*?".join(re.escape(part) for part in expected.split("..."))
+    return re.fullmatch(pattern, actual, flags=re.DOTALL) is not None
+
+
+def judge(sample: Sample, result: RunResult) -> tuple[str, str, str]:
+    """(status, reason, detail) for one run of a sample against what the content expects."""
+    limits = {"timeout": "timed out", "output-cap": f"printed more than {OUTPUT_CAP // 1024} KB "
+              "(output cut)", "memory": f"ran out of memory (cap {MEMORY_CAP // 2**20} MB)",
+              "cpu": "used too much CPU time", "killed": f"was killed (signal {-(result.returncode or 0)})"}
+    if result.status in limits:
+        return "failed", limits[result.status], _tail(result.stderr)
+    if sample.raises:
+        got = result.exception
+        if result.returncode == 0 or got is None:
+            return "failed", f"should raise {sample.raises} but ended normally", ""
+        if got.rsplit(".", 1)[-1] != sample.raises.rsplit(".", 1)[-1]:
+            return "failed", f"should raise {sample.raises} but raised {got}", _tail(result.stderr)
+    elif result.returncode != 0:
+        what = f"raised {result.exception}" if result.exception else f"exited with status {result.returncode}"
+        return "failed", f"{what} (declare raises = \"...\" if that is the point)", _tail(result.stderr)
+    if not output_matches(sample.output, result.stdout):
+        return "failed", "output differs", diff(sample.output, result.stdout)
+    return "passed", "", ""
+
+
+def _tail(stderr: str, lines: int = 8) -> str:
+    return "\n".join(stderr.rstrip().splitlines()[-lines:])
+
+
+def diff(expected: str, actual: str) -> str:
+    return "".join(difflib.unified_diff(
+        expected.splitlines(keepends=True), actual.splitlines(keepends=True),
+        fromfile="expected", tofile="actual", lineterm="\n",
+    )).replace("\n\\ No newline at end of file", "") or "(they differ only in the final newline)"
+
+
+# ---------------------------------------------------------------- the cache
+
+class ResultCache:
+    """Run results keyed by (runner, code, interpreter); judgement is redone every time."""
+
+    def __init__(self, path: Path | None):
+        self.path = path
+        self._data: dict[str, dict] = {}
+        self._lock = threading.Lock()
+        self._dirty = False
+        if path and path.is_file():
+            try:
+                self._data = json.loads(path.read_text("utf-8"))
+            except (OSError, ValueError):
+                self._data = {}
+
+    @staticmethod
+    def key(code: str, interp: Interpreter, timeout: float) -> str:
+        h = hashlib.sha256()
+        for part in (RUNNER_VERSION, interp.executable, interp.version, interp.abiflags,
+                     str(timeout), code):
+            h.update(part.encode("utf-8", "surrogatepass"))
+            h.update(b"\0")
+        return h.hexdigest()
+
+    def get(self, key: str) -> RunResult | None:
+        raw = self._data.get(key)
+        return RunResult(**raw) if raw else None
+
+    def put(self, key: str, result: RunResult) -> None:
+        # A timeout may be the machine's load rather than the sample: run it again next time.
+        if result.status in ("timeout", "killed"):
+            return
+        with self._lock:
+            self._data[key] = asdict(result)
+            self._dirty = True
+
+    def save(self) -> None:
+        if not self.path or not self._dirty:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            merged = json.loads(self.path.read_text("utf-8"))
+        except (OSError, ValueError):
+            merged = {}
+        merged.update(self._data)
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".samples-", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(merged, fh)
+        os.replace(tmp, self.path)
+        self._dirty = False
+
+
+# ---------------------------------------------------------------- checking a kit
+
+def applies(sample: Sample, interp: Interpreter) -> bool:
+    return sample.python is None or interp.version_key in SpecifierSet(sample.python)
+
+
+def check(kit: Kit, interpreters: list[Interpreter], *, cache: ResultCache | None = None,
+          timeout: float = DEFAULT_TIMEOUT, jobs: int | None = None,
+          progress: Callable[[int, int], None] | None = None) -> CheckReport:
+    """Check every sample of the kit on every interpreter; samples run in parallel."""
+    cache = cache or ResultCache(None)
+    report = CheckReport(interpreters=interpreters)
+    pending: list[tuple[Outcome, str]] = []
+    for q in kit.questions:
+        for s in q.samples:
+            for interp in interpreters:
+                outcome = Outcome(q, s, interp, "skipped")
+                report.outcomes.append(outcome)
+                if not applies(s, interp):
+                    outcome.reason = f"not for {interp.version} (python = \"{s.python}\")"
+                    continue
+                key = cache.key(s.code, interp, timeout)
+                result = cache.get(key)
+                if result is None:
+                    pending.append((outcome, key))
+                else:
+                    outcome.result, outcome.cached = result, True
+
+    done = 0
+    if progress:
+        progress(done, len(pending))
+    workers = jobs or os.cpu_count() or 2
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(run_sample, o.sample.code, o.interpreter, timeout): (o, key)
+                   for o, key in pending}
+        try:
+            for fut in as_completed(futures):
+                outcome, key = futures[fut]
+                outcome.result = fut.result()
+                cache.put(key, outcome.result)
+                done += 1
+                if progress:
+                    progress(done, len(pending))
+        except BaseException:
+            for fut in futures:
+                fut.cancel()
+            cache.save()
+            raise
+    report.ran = len(pending)
+    cache.save()
+
+    for o in report.outcomes:
+        if o.result is not None:
+            o.status, o.reason, o.detail = judge(o.sample, o.result)
+    return report

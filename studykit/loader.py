@@ -1,0 +1,429 @@
+"""Read content/ into the model, collecting every problem before giving up."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import Version
+
+from . import markdown
+from .errors import ContentError, Problem
+from .model import DIFFICULTIES, BankEntry, FollowUp, Kit, Question, Sample, Topic
+from .tomlpos import Locator, value_first_line
+
+BANK_FILE = "questions.toml"
+TOPIC_FILE = "topic.toml"
+
+# Limits from docs/CONTENT_GUIDE.md; the renderers are laid out for them.
+SUMMARY_MAX = 350
+KEY_POINTS_RANGE = (3, 6)
+KEY_POINT_MAX = 100
+PITFALLS_MAX = 4
+FOLLOW_UPS_MAX = 3
+REFERENCES_MAX = 3
+CODE_LINE_MAX = 72
+
+_TOPIC_DIR = re.compile(r"^(\d\d)-([a-z0-9]+(?:-[a-z0-9]+)*)$")
+_QUESTION_FILE = re.compile(r"^(\d{3})-[a-z0-9]+(?:-[a-z0-9]+)*\.toml$")
+_EXCEPTION_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*$")
+_URL = re.compile(r"^https?://[^\s/$.?#].[^\s]*$")
+
+STR, INT, BOOL = "a string", "an integer", "true or false"
+STR_LIST, INT_LIST, TABLES = "a list of strings", "a list of integers", "an array of tables"
+
+# key -> (expected kind, required)
+QUESTION_KEYS = {
+    "number": (INT, True),
+    "question": (STR, True),
+    "difficulty": (STR, True),
+    "summary": (STR, True),
+    "answer": (STR, True),
+    "key_points": (STR_LIST, True),
+    "pitfalls": (STR_LIST, False),
+    "see_also": (INT_LIST, False),
+    "references": (STR_LIST, False),
+    "no_samples_reason": (STR, False),
+    "follow_ups": (TABLES, False),
+    "samples": (TABLES, False),
+}
+SAMPLE_KEYS = {
+    "title": (STR, True),
+    "python": (STR, False),
+    "raises": (STR, False),
+    "slide": (BOOL, False),
+    "card": (BOOL, False),
+    "code": (STR, True),
+    "output": (STR, True),
+}
+FOLLOW_UP_KEYS = {"question": (STR, True), "answer": (STR, True)}
+TOPIC_KEYS = {"title": (STR, True), "intro": (STR, True)}
+
+
+def _is_kind(value: Any, kind: str) -> bool:
+    if kind == STR:
+        return isinstance(value, str)
+    if kind == INT:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == BOOL:
+        return isinstance(value, bool)
+    if kind == STR_LIST:
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    if kind == INT_LIST:
+        return isinstance(value, list) and all(
+            isinstance(v, int) and not isinstance(v, bool) for v in value
+        )
+    if kind == TABLES:
+        return isinstance(value, list) and all(isinstance(v, dict) for v in value)
+    raise AssertionError(kind)
+
+
+def _describe(value: Any) -> str:
+    return {bool: "a boolean", int: "an integer", float: "a float", str: "a string",
+            list: "a list", dict: "a table"}.get(type(value), type(value).__name__)
+
+
+class _FileChecker:
+    """Problems of one file, with line numbers looked up from its text."""
+
+    def __init__(self, path: Path, text: str, problems: list[Problem]):
+        self.path = path
+        self.text = text
+        self.locator = Locator(text)
+        self.problems = problems
+
+    def add(self, key_path: tuple, message: str, line: int | None = None) -> None:
+        if line is None:
+            line = self.locator.line(*key_path) if key_path else None
+        self.problems.append(Problem(self.path, line, _field_name(key_path), message))
+
+    def table(self, data: dict, keys: dict, prefix: tuple = ()) -> bool:
+        """Check a table's keys and types; True when every required key has the right type."""
+        ok = True
+        for key, value in data.items():
+            if key not in keys:
+                close = difflib.get_close_matches(key, list(keys), n=1, cutoff=0.6)
+                hint = f"; did you mean {close[0]!r}?" if close else f"; known keys: {', '.join(keys)}"
+                self.add(prefix + (key,), f"unknown key {key!r}{hint}")
+                ok = False
+        for key, (kind, required) in keys.items():
+            if key not in data:
+                if required:
+                    self.add(prefix, f"missing required key {key!r} ({kind})",
+                             line=self.locator.line(*prefix) if prefix else 1)
+                    ok = False
+            elif not _is_kind(data[key], kind):
+                self.add(prefix + (key,), f"expected {kind}, found {_describe(data[key])}")
+                ok = False
+        return ok
+
+
+def _field_name(key_path: tuple) -> str:
+    out = ""
+    for part in key_path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
+
+
+def read_toml(path: Path, problems: list[Problem]) -> tuple[dict, str] | None:
+    """Parse a TOML file; on failure add a problem with the line and return None."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        problems.append(Problem(path, None, "", f"cannot read the file: {exc.strerror}"))
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        problems.append(Problem(path, line, "", f"the file is not UTF-8 (byte 0x{raw[exc.start]:02x}"
+                                f" at offset {exc.start}); save it as UTF-8"))
+        return None
+    try:
+        return tomllib.loads(text), text
+    except tomllib.TOMLDecodeError as exc:
+        msg = str(exc)
+        m = re.search(r"\(at line (\d+), column \d+\)", msg)
+        line = int(m.group(1)) if m else None
+        msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", msg)
+        msg = re.sub(r"\s*\(at end of document\)", " (at the end of the file)", msg)
+        problems.append(Problem(path, line, "", f"invalid TOML: {msg}"))
+        return None
+
+
+def load_bank(content_dir: Path, problems: list[Problem]) -> list[Topic]:
+    path = content_dir / BANK_FILE
+    if not path.is_file():
+        problems.append(Problem(path, None, "", "the question bank is missing"))
+        return []
+    parsed = read_toml(path, problems)
+    if parsed is None:
+        return []
+    data, _ = parsed
+    entries: dict[str, list[BankEntry]] = {}
+    for q in data.get("questions", []):
+        entries.setdefault(q["topic"], []).append(
+            BankEntry(q["number"], q["topic"], q["difficulty"], q["question"]))
+    return [
+        Topic(position=i, slug=t["slug"], title=t["title"], first=t["first"], last=t["last"],
+              bank=tuple(sorted(entries.get(t["slug"], []), key=lambda b: b.number)))
+        for i, t in enumerate(data.get("topics", []), start=1)
+    ]
+
+
+def load_kit(content_dir: Path, *, check_syntax: bool = True,
+             numbers: frozenset[int] | None = None, only_topics: frozenset[str] = frozenset()) -> Kit:
+    """Load and validate the content; raise ContentError listing every problem found.
+
+    `numbers` and `only_topics` limit which question files are read at all, so an author checking
+    one question is not held up by another author's unfinished file.
+    """
+    content_dir = Path(content_dir)
+    problems: list[Problem] = []
+    topics = load_bank(content_dir, problems)
+    if problems:
+        raise ContentError(problems)
+    by_dir = {t.dirname: t for t in topics}
+    bank = {b.number: b for t in topics for b in t.bank}
+    intros: dict[str, str] = {}
+    questions: dict[str, list[Question]] = {}
+    seen: dict[int, Path] = {}
+
+    for entry in sorted(content_dir.iterdir()):
+        if not entry.is_dir() or entry.name.startswith((".", "_")):
+            continue
+        m = _TOPIC_DIR.match(entry.name)
+        topic = by_dir.get(entry.name)
+        if topic is None:
+            known = difflib.get_close_matches(entry.name, list(by_dir), n=1, cutoff=0.5)
+            hint = f"; did you mean {known[0]!r}?" if known else ""
+            why = "is not NN-<topic-slug>" if not m else "does not match a topic of the bank"
+            problems.append(Problem(entry, None, "", f"topic folder {entry.name!r} {why}{hint}"))
+            continue
+        if only_topics and topic.slug not in only_topics:
+            continue
+        if numbers is not None and numbers.isdisjoint(range(topic.first, topic.last + 1)):
+            continue
+        topic_file = entry / TOPIC_FILE
+        if not topic_file.is_file():
+            problems.append(Problem(topic_file, None, "",
+                                    "missing: every topic folder needs a topic.toml (title, intro)"))
+        else:
+            intro = _load_topic(topic_file, topic, problems)
+            if intro is not None:
+                intros[topic.slug] = intro
+        for path in sorted(entry.iterdir()):
+            if path.name == TOPIC_FILE or path.suffix != ".toml":
+                continue
+            fm = _QUESTION_FILE.match(path.name)
+            if not fm:
+                problems.append(Problem(path, None, "", "file name must be NNN-<slug>.toml "
+                                        "(three-digit number, lowercase words joined by hyphens)"))
+                continue
+            if numbers is not None and int(fm.group(1)) not in numbers:
+                continue
+            q = _load_question(path, topic, bank, problems, check_syntax)
+            if q is None:
+                continue
+            if int(fm.group(1)) != q.number:
+                problems.append(Problem(path, Locator(path.read_text("utf-8")).line("number"),
+                                        "number", f"is {q.number} but the file name says "
+                                        f"{int(fm.group(1))}"))
+            if q.number in seen:
+                problems.append(Problem(path, None, "number", f"question {q.number} is answered "
+                                        f"twice: also in {seen[q.number]}"))
+                continue
+            seen[q.number] = path
+            questions.setdefault(topic.slug, []).append(q)
+
+    for qs in questions.values():
+        for q in qs:
+            loc = None
+            for n in q.see_also:
+                if n not in bank:
+                    loc = loc or Locator(q.path.read_text("utf-8"))
+                    problems.append(Problem(q.path, loc.line("see_also"), "see_also",
+                                            f"{n} is not a question of the bank (2 to 170)"))
+
+    if problems:
+        raise ContentError(problems)
+    from dataclasses import replace
+    final = tuple(
+        replace(t, intro=intros.get(t.slug, ""),
+                questions=tuple(sorted(questions.get(t.slug, []), key=lambda q: q.number)))
+        for t in topics
+    )
+    return Kit(topics=final, root=content_dir)
+
+
+def _load_topic(path: Path, topic: Topic, problems: list[Problem]) -> str | None:
+    parsed = read_toml(path, problems)
+    if parsed is None:
+        return None
+    data, text = parsed
+    fc = _FileChecker(path, text, problems)
+    if not fc.table(data, TOPIC_KEYS):
+        return None
+    if data["title"] != topic.title:
+        fc.add(("title",), f"is {data['title']!r} but the bank calls this topic {topic.title!r}")
+    _check_markdown(fc, ("intro",), data["intro"])
+    return data["intro"]
+
+
+def _check_markdown(fc: _FileChecker, key_path: tuple, text: str) -> None:
+    for message, offset in markdown.problems(text):
+        line = fc.locator.line(*key_path)
+        if line is not None:
+            line = value_first_line(fc.text, line) + offset
+        fc.add(key_path, message, line=line)
+
+
+def _load_question(path: Path, topic: Topic, bank: dict[int, BankEntry],
+                   problems: list[Problem], check_syntax: bool) -> Question | None:
+    parsed = read_toml(path, problems)
+    if parsed is None:
+        return None
+    data, text = parsed
+    fc = _FileChecker(path, text, problems)
+    before = len(problems)
+    if not fc.table(data, QUESTION_KEYS):
+        # Still look inside the tables, so one run shows their problems too.
+        _check_tables(fc, data, check_syntax)
+        return None
+
+    number = data["number"]
+    entry = bank.get(number)
+    if entry is None:
+        fc.add(("number",), f"{number} is not in the bank (questions are numbered 2 to 170)")
+    else:
+        if entry.topic != topic.slug:
+            fc.add(("number",), f"question {number} belongs to topic {entry.topic!r}, "
+                   f"not {topic.slug!r}: move the file to that topic's folder")
+        if " ".join(data["question"].split()) != " ".join(entry.question.split()):
+            fc.add(("question",), f"differs from the bank, which says {entry.question!r}")
+        if data["difficulty"] != entry.difficulty:
+            fc.add(("difficulty",), f"is {data['difficulty']!r} but the bank says "
+                   f"{entry.difficulty!r}")
+    if data["difficulty"] not in DIFFICULTIES:
+        fc.add(("difficulty",), f"must be one of {', '.join(DIFFICULTIES)}")
+
+    summary = data["summary"].strip()
+    if not summary:
+        fc.add(("summary",), "is empty")
+    elif len(summary) > SUMMARY_MAX:
+        fc.add(("summary",), f"is {len(summary)} characters; at most {SUMMARY_MAX} fit a flashcard")
+    if not data["answer"].strip():
+        fc.add(("answer",), "is empty")
+    _check_markdown(fc, ("answer",), data["answer"])
+
+    points = data["key_points"]
+    lo, hi = KEY_POINTS_RANGE
+    if not lo <= len(points) <= hi:
+        fc.add(("key_points",), f"has {len(points)} items; write {lo} to {hi}")
+    for i, p in enumerate(points):
+        if not p.strip():
+            fc.add(("key_points", i), "is empty", line=fc.locator.line("key_points"))
+        elif len(p) > KEY_POINT_MAX:
+            fc.add(("key_points", i), f"is {len(p)} characters; at most {KEY_POINT_MAX} fit a "
+                   "slide bullet", line=fc.locator.line("key_points"))
+    if len(data.get("pitfalls", [])) > PITFALLS_MAX:
+        fc.add(("pitfalls",), f"has {len(data['pitfalls'])} items; at most {PITFALLS_MAX}")
+    refs = data.get("references", [])
+    if len(refs) > REFERENCES_MAX:
+        fc.add(("references",), f"has {len(refs)} items; at most {REFERENCES_MAX}")
+    for i, ref in enumerate(refs):
+        if not _URL.match(ref):
+            fc.add(("references", i), f"{ref!r} is not an http(s) URL",
+                   line=fc.locator.line("references"))
+    see_also = data.get("see_also", [])
+    if number in see_also:
+        fc.add(("see_also",), f"lists the question's own number {number}")
+    if len(set(see_also)) != len(see_also):
+        fc.add(("see_also",), "lists a number twice")
+
+    follow_ups, samples = _check_tables(fc, data, check_syntax)
+    reason = data.get("no_samples_reason")
+    if data.get("samples") and reason is not None:
+        fc.add(("no_samples_reason",), "is set but the question has samples: remove one of them")
+    elif not data.get("samples") and not (reason or "").strip():
+        fc.add(("samples",), "no samples: add a [[samples]] table, or say why the question is "
+               "purely conceptual in no_samples_reason", line=1)
+
+    if len(problems) > before:
+        return None
+    return Question(
+        number=number, question=data["question"], difficulty=data["difficulty"],
+        topic=topic.slug, summary=summary, answer=data["answer"],
+        key_points=tuple(points), pitfalls=tuple(data.get("pitfalls", ())),
+        follow_ups=tuple(follow_ups), see_also=tuple(see_also), references=tuple(refs),
+        no_samples_reason=reason, samples=tuple(samples), path=path,
+    )
+
+
+def _check_tables(fc: _FileChecker, data: dict, check_syntax: bool):
+    follow_ups: list[FollowUp] = []
+    ups = data.get("follow_ups", [])
+    if isinstance(ups, list):
+        if len(ups) > FOLLOW_UPS_MAX:
+            fc.add(("follow_ups",), f"has {len(ups)} items; at most {FOLLOW_UPS_MAX}",
+                   line=fc.locator.line("follow_ups", 0))
+        for i, up in enumerate(ups):
+            if isinstance(up, dict) and fc.table(up, FOLLOW_UP_KEYS, ("follow_ups", i)):
+                follow_ups.append(FollowUp(up["question"], up["answer"]))
+    samples: list[Sample] = []
+    raw_samples = data.get("samples", [])
+    if isinstance(raw_samples, list):
+        for i, s in enumerate(raw_samples):
+            if isinstance(s, dict):
+                sample = _check_sample(fc, i, s, check_syntax)
+                if sample is not None:
+                    samples.append(sample)
+    return follow_ups, samples
+
+
+def _check_sample(fc: _FileChecker, i: int, s: dict, check_syntax: bool) -> Sample | None:
+    prefix = ("samples", i)
+    if not fc.table(s, SAMPLE_KEYS, prefix):
+        return None
+    before = len(fc.problems)
+    code = s["code"]
+    code_key_line = fc.locator.line("samples", i, "code")
+    code_line = value_first_line(fc.text, code_key_line) if code_key_line else None
+    if not code.strip():
+        fc.add(prefix + ("code",), "is empty: a sample needs code to run")
+    for n, line in enumerate(code.splitlines()):
+        if len(line) > CODE_LINE_MAX:
+            fc.add(prefix + ("code",), f"line {n + 1} is {len(line)} characters; at most "
+                   f"{CODE_LINE_MAX} fit the page", line=code_line + n if code_line else None)
+    spec = None
+    if "python" in s:
+        try:
+            spec = SpecifierSet(s["python"])
+            if not str(spec):
+                raise InvalidSpecifier(s["python"])
+        except InvalidSpecifier:
+            fc.add(prefix + ("python",), f"{s['python']!r} is not a version specifier; write "
+                   "for example '>=3.12' or '>=3.10,<3.12'")
+    if "raises" in s and not _EXCEPTION_NAME.match(s["raises"]):
+        fc.add(prefix + ("raises",), f"{s['raises']!r} is not an exception class name "
+               "(for example 'KeyError')")
+    here = Version(".".join(map(str, sys.version_info[:3])))
+    if check_syntax and code.strip() and (spec is None or here in spec):
+        try:
+            compile(code, "<sample>", "exec", dont_inherit=True)
+        except SyntaxError as exc:
+            line = code_line + (exc.lineno or 1) - 1 if code_line else None
+            fc.add(prefix + ("code",), f"syntax error: {exc.msg} (line {exc.lineno} of the "
+                   "sample)", line=line)
+    if len(fc.problems) > before:
+        return None
+    return Sample(
+        title=s["title"], code=code, output=s["output"], raises=s.get("raises"),
+        python=s.get("python"), slide=s.get("slide", True), card=s.get("card", False),
+        index=i, line=fc.locator.line("samples", i) or 0, code_line=code_line or 0,
+    )

@@ -1,0 +1,53 @@
+"""What every renderer gets and must provide."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from ..checker import CheckReport, Interpreter
+from ..model import Kit, Question, Sample
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+TEMPLATES_DIR = PROJECT_ROOT / "templates"
+
+
+@dataclass(frozen=True)
+class BuildContext:
+    """Everything read and checked before any output is written."""
+
+    kit: Kit
+    report: CheckReport | None
+    out_dir: Path
+    templates_dir: Path = TEMPLATES_DIR
+    build_date: date = field(default_factory=date.today)
+
+    @property
+    def interpreters(self) -> list[Interpreter]:
+        return list(self.report.interpreters) if self.report else []
+
+    def verified_on(self, question: Question, sample: Sample) -> list[Interpreter]:
+        return self.report.verified_on(question, sample) if self.report else []
+
+
+class Renderer(ABC):
+    """A builder for one output format: `render` writes its files atomically into ctx.out_dir."""
+
+    name: str = ""
+
+    @abstractmethod
+    def render(self, ctx: BuildContext) -> list[Path]:
+        """Write the output files and return their paths."""
+
+    def jinja(self, ctx: BuildContext, subdir: str) -> Environment:
+        # Autoescape everywhere: content is text, never markup.
+        env = Environment(
+            loader=FileSystemLoader(str(ctx.templates_dir / subdir)),
+            autoescape=select_autoescape(default=True, default_for_string=True),
+            undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+        )
+        return env
