@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +29,9 @@ class NotAvailable(Exception):
 class Project:
     content_dir: Path = PROJECT_ROOT / "content"
     output_dir: Path = PROJECT_ROOT / "output"
-    cache_dir: Path = PROJECT_ROOT / ".cache"
+    # KIT_CACHE_DIR lets tests (and parallel builds) keep their own cache.
+    cache_dir: Path = field(default_factory=lambda: Path(
+        os.environ.get("KIT_CACHE_DIR") or PROJECT_ROOT / ".cache"))
     use_cache: bool = True
     _cache: ResultCache | None = field(default=None, repr=False)
 

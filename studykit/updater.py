@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import tomlkit
+from tomlkit.items import String, StringType, Trivia
 
 from .checker import CheckReport, Outcome, diff
 from .output import atomic_write_text
@@ -61,7 +62,8 @@ def _toml_string(value: str):
     # Literal strings keep backslashes as written; they cannot hold ''' or some control chars.
     literal_ok = "'''" not in value and all(c in "\n\t" or c >= " " for c in value)
     if literal_ok and "\n" in value:
-        return tomlkit.string(value, literal=True, multiline=True)
+        # Written as the content guide asks: the text starts on the line after the quotes.
+        return String(StringType.MLL, value, "\n" + value, Trivia())
     if literal_ok and "'" not in value:
         return tomlkit.string(value, literal=True)
     return tomlkit.string(value, multiline="\n" in value)

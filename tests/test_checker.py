@@ -1,0 +1,147 @@
+"""The sample checker: each outcome, on real interpreter processes."""
+
+import sys
+import textwrap
+
+import pytest
+
+from studykit import checker
+from studykit.checker import Interpreter, ResultCache, judge, output_matches, run_sample
+from studykit.loader import load_kit
+from studykit.model import Sample
+
+
+@pytest.fixture(scope="module")
+def here() -> Interpreter:
+    (interp,) = checker.discover()
+    return interp
+
+
+def sample(code: str, output: str = "", **kw) -> Sample:
+    return Sample(title="t", code=textwrap.dedent(code), output=textwrap.dedent(output), **kw)
+
+
+def outcome(s: Sample, interp: Interpreter, timeout: float = 10.0):
+    return judge(s, run_sample(s.code, interp, timeout=timeout))
+
+
+def test_discover_finds_the_base_interpreter_not_the_venv(here):
+    assert here.version == ".".join(map(str, sys.version_info[:3]))
+    assert ".venv" not in here.executable
+
+
+def test_pass(here):
+    assert outcome(sample("print(1 + 1)\n", "2\n"), here)[0] == "passed"
+
+
+def test_mismatch_gives_a_unified_diff(here):
+    status, reason, detail = outcome(sample("print('a')\nprint('b')\n", "a\nc\n"), here)
+    assert (status, reason) == ("failed", "output differs")
+    assert "--- expected" in detail and "+++ actual" in detail
+    assert "-c" in detail.splitlines() and "+b" in detail.splitlines()
+
+
+def test_wildcard_matches_only_the_variable_part(here):
+    code = "x = object()\nprint('<obj at', hex(id(x)), '>')\n"
+    assert outcome(sample(code, "<obj at ... >\n"), here)[0] == "passed"
+    assert outcome(sample(code, "<thing at ... >\n"), here)[0] == "failed"
+    assert output_matches("a...c", "abbbc") and not output_matches("a...c", "abbbd")
+    assert output_matches("x.y", "x.y") and not output_matches("x.y", "xzy")
+
+
+def test_raises_must_be_the_named_exception(here):
+    code = "print('before')\n{}['k']\n"
+    assert outcome(sample(code, "before\n", raises="KeyError"), here)[0] == "passed"
+    status, reason, _ = outcome(sample(code, "before\n", raises="ValueError"), here)
+    assert status == "failed" and "should raise ValueError but raised KeyError" in reason
+    status, reason, _ = outcome(sample("print('x')\n", "x\n", raises="KeyError"), here)
+    assert status == "failed" and "ended normally" in reason
+
+
+def test_unexpected_exception_fails_with_its_traceback(here):
+    status, reason, detail = outcome(sample("print('a')\n1/0\n", "a\n"), here)
+    assert status == "failed" and "raised ZeroDivisionError" in reason
+    assert "ZeroDivisionError: division by zero" in detail
+
+
+def test_exception_group_is_recognised(here):
+    if sys.version_info < (3, 11):
+        pytest.skip("ExceptionGroup is 3.11+")
+    code = "raise ExceptionGroup('eg', [ValueError(1), TypeError(2)])\n"
+    assert outcome(sample(code, "", raises="ExceptionGroup"), here)[0] == "passed"
+
+
+def test_qualified_exception_names_match_by_class_name(here):
+    code = "import json\njson.loads('{')\n"
+    assert outcome(sample(code, "", raises="json.JSONDecodeError"), here)[0] == "passed"
+    assert outcome(sample(code, "", raises="JSONDecodeError"), here)[0] == "passed"
+
+
+def test_timeout_kills_the_whole_process_group(here, tmp_path):
+    marker = tmp_path / "child-alive"
+    code = f"""
+    import subprocess, sys, time
+    subprocess.Popen([sys.executable, "-c",
+        "import time, pathlib; time.sleep(1.5); pathlib.Path({str(marker)!r}).write_text('x')"])
+    time.sleep(30)
+    """
+    status, reason, _ = outcome(sample(code), here, timeout=0.5)
+    assert (status, reason) == ("failed", "timed out")
+    import time
+    time.sleep(2)
+    assert not marker.exists(), "a child of the timed-out sample survived"
+
+
+def test_isolated_working_directory_and_environment(here, monkeypatch):
+    monkeypatch.setenv("KIT_SECRET_TOKEN", "hunter2")
+    code = """
+    import os, sys
+    print(sorted(os.listdir('.')))
+    print('KIT_SECRET_TOKEN' in os.environ, sys.flags.isolated)
+    open('scratch.txt', 'w').write('x')
+    """
+    s = sample(code, "['sample.py']\nFalse 1\n")
+    assert outcome(s, here)[0] == "passed"
+    assert outcome(s, here)[0] == "passed", "the second run saw the first run's files"
+
+
+def test_output_is_capped_and_reported(here):
+    status, reason, _ = outcome(sample("print('x' * 10_000_000)\n"), here)
+    assert status == "failed" and "output cut" in reason
+
+
+def test_skip_by_version():
+    s = sample("print(1)\n", "1\n", python=">=3.12")
+    assert not checker.applies(s, Interpreter("/x", "3.11.7"))
+    assert checker.applies(s, Interpreter("/x", "3.12.0"))
+    assert checker.applies(sample("print(1)\n"), Interpreter("/x", "3.10.0"))
+
+
+def test_check_reports_skips_and_caches(bank, tmp_path, here):
+    kit = load_kit(bank)
+    cache = ResultCache(tmp_path / "cache.json")
+    old = Interpreter(here.executable, "3.11.0")  # a 3.11 for the >=3.12 sample to skip
+    report = checker.check(kit, [old], cache=cache)
+    assert report.ok and report.ran == 3
+    assert report.totals(old) == {"passed": 3, "failed": 0, "skipped": 1}
+    skipped = [o for o in report.outcomes if o.status == "skipped"]
+    assert skipped[0].sample.title == "Only new Pythons" and ">=3.12" in skipped[0].reason
+
+    again = checker.check(kit, [old], cache=ResultCache(tmp_path / "cache.json"))
+    assert again.ran == 0
+    assert all(o.cached for o in again.outcomes if o.status != "skipped")
+    assert [o.status for o in again.outcomes] == [o.status for o in report.outcomes]
+
+
+def test_cache_is_keyed_on_code_and_interpreter(here):
+    a = ResultCache.key("print(1)", here, 10.0)
+    assert a == ResultCache.key("print(1)", here, 10.0)
+    assert a != ResultCache.key("print(2)", here, 10.0)
+    assert a != ResultCache.key("print(1)", Interpreter(here.executable, "3.99.0"), 10.0)
+
+
+def test_verified_on_lists_passing_interpreters(bank, here, tmp_path):
+    kit = load_kit(bank)
+    report = checker.check(kit, [here], cache=ResultCache(None))
+    q2 = kit.question(2)
+    assert report.verified_on(q2, q2.samples[0]) == [here]

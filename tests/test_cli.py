@@ -1,0 +1,95 @@
+"""The command line: exit codes, messages without tracebacks, --update, list, filters."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import ROOT
+
+Q2 = "01-alpha/002-print.toml"
+
+
+def break_output(bank: Path) -> None:
+    path = bank / Q2
+    path.write_text(path.read_text().replace("a-b\n", "a+b\n", 1))
+
+
+def test_check_passes_with_exit_0(bank, run):
+    result = run(bank, "check")
+    assert result.exit_code == 0, result.output
+    assert "0 failed" in result.output
+
+
+def test_wrong_output_fails_with_exit_1_and_a_diff_naming_the_file(bank, run):
+    break_output(bank)
+    result = run(bank, "check")
+    assert result.exit_code == 1
+    assert f"{Q2}:" in result.output and "samples[0] 'Separators'" in result.output
+    assert "output differs" in result.output
+    assert "-a+b" in result.output and "+a-b" in result.output
+
+
+def test_invalid_content_exits_2_with_every_problem(bank, run):
+    p = bank / Q2
+    p.write_text(p.read_text().replace("summary =", "sumary =", 1))
+    p5 = bank / "02-beta/005-exceptions.toml"
+    p5.write_text(p5.read_text().replace('difficulty = "expert"', 'difficulty = "easy"'))
+    result = run(bank, "check")
+    assert result.exit_code == 2
+    assert "did you mean 'summary'?" in result.output
+    assert "is 'easy' but the bank says 'expert'" in result.output
+    assert result.output.rstrip().endswith("aborted with 3 errors")
+    assert "Traceback" not in result.output
+
+
+def test_usage_errors_exit_2(bank, run):
+    assert run(bank, "check", "--numbers", "5-2").exit_code == 2
+    assert run(bank, "check", "--topic", "nope").exit_code == 2
+    assert run(bank, "check", "--difficulty", "trivial").exit_code == 2
+
+
+def test_filters_select_samples(bank, run):
+    result = run(bank, "check", "--numbers", "5")
+    assert result.exit_code == 0
+    assert "checked 1 samples of 1 questions" in result.output
+    result = run(bank, "check", "--topic", "alpha", "--difficulty", "easy")
+    assert "checked 3 samples of 1 questions" in result.output
+
+
+def test_update_rewrites_outputs_and_keeps_comments(bank, run):
+    break_output(bank)
+    path = bank / Q2
+    before = path.read_text()
+    result = run(bank, "check", "--update")
+    assert result.exit_code == 0, result.output
+    assert "output updated" in result.output and "+a-b" in result.output
+    after = path.read_text()
+    assert after == before.replace("a+b\n", "a-b\n", 1)
+    assert run(bank, "check").exit_code == 0
+
+
+def test_list_shows_coverage(bank, run):
+    result = run(bank, "list")
+    assert result.exit_code == 0
+    assert "01 Alpha Things" in result.output and "2/3" in result.output
+    assert result.output.rstrip().endswith("answered 3/5 (60%)")
+
+
+def test_no_traceback_from_a_real_process(bank, tmp_path):
+    (bank / Q2).write_text("number = [", "utf-8")
+    proc = subprocess.run([sys.executable, str(ROOT / "build.py"), "--content", str(bank),
+                           "check"], capture_output=True, text=True,
+                          env={"KIT_CACHE_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"})
+    assert proc.returncode == 2
+    assert "invalid TOML" in proc.stderr and "Traceback" not in proc.stderr
+    with_debug = subprocess.run([sys.executable, str(ROOT / "build.py"), "--debug", "--content",
+                                 str(bank), "check"], capture_output=True, text=True,
+                                env={"KIT_CACHE_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"})
+    assert "Traceback" in with_debug.stderr
+
+
+def test_the_real_content_is_valid():
+    proc = subprocess.run([sys.executable, str(ROOT / "build.py"), "list"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "answered" in proc.stdout
