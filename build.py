@@ -264,6 +264,8 @@ def _render(project: Project, name: str, selection: Selection, options: dict,
                                  "failed"], EXIT_SAMPLE_FAILED)
     started = time.perf_counter()
     paths = project.render(renderer, kit, report)
+    for line in getattr(renderer, "messages", []):
+        click.echo(f"{name}: {line}")
     for p in paths:
         click.echo(f"wrote {_rel(p)}")
     click.echo(f"{name} built in {time.perf_counter() - started:.1f} s")

@@ -38,6 +38,11 @@ class Renderer(ABC):
     """A builder for one output format: `render` writes its files atomically into ctx.out_dir."""
 
     name: str = ""
+    # Lines for the user about what the render did (for example which cards were shrunk).
+    messages: list[str]
+
+    def __init__(self) -> None:
+        self.messages = []
 
     @abstractmethod
     def render(self, ctx: BuildContext) -> list[Path]:
