@@ -1,0 +1,278 @@
+"""The printed handbook: every answered question, typeset as a book to print and study from.
+
+The book is one HTML document laid out by WeasyPrint. Each part (cover, guide, contents, one
+chapter per topic, back matter) is built by its own method, so a later change can render chapters
+separately and join them; they only share the anchors `q<number>` and `ch<position>`.
+
+Page references (contents, chapter openers, see-also, index) are not CSS target-counters: in
+WeasyPrint 70 those keep a heading's first tentative page when a later re-layout pushes it to the
+next page, and print a number one too low. The book is laid out with the page numbers of the
+previous layout written in as text, in fixed-width cells so the digits cannot change the layout,
+until the anchors land where the text says (two layouts in practice).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from markupsafe import Markup, escape
+
+from ..errors import RenderError
+from ..markdown import to_html
+from ..model import DIFFICULTIES, DIFFICULTY_LETTERS, Question, Sample, Topic
+from ..output import atomic_path
+from .base import BuildContext, Renderer
+from .highlight import highlight_lines, style_css
+
+TITLE = "Python Interview Handbook"
+SUBTITLE = "Verified answers, with code that runs"
+
+
+@dataclass(frozen=True)
+class Paper:
+    css_size: str
+    width: float   # mm
+    height: float
+
+
+PAPERS = {"a4": Paper("A4", 210.0, 297.0), "letter": Paper("letter", 215.9, 279.4)}
+# 136 mm holds about 70 characters of 10 pt Noto Serif (rarely more than 80), a comfortable
+# reading line, and 72 columns of 8.5 pt code (the content format's limit, 130 mm) with the code
+# block's rule and padding.
+TEXT_WIDTH = 136.0
+MARGIN_TOP = 24.0
+MARGIN_BOTTOM = 22.0
+# What a home printer can reach; nothing may be drawn closer to the paper's edge.
+PRINTABLE_INSET = 12.0
+
+# Shape and letter as well as colour, so the level still reads in black-and-white print. The
+# shapes match the flashcards, so a level looks the same in every output.
+MARKS = {
+    "easy": ("\u25cf", "#2e7d32"),     # circle
+    "medium": ("\u25a0", "#1565c0"),   # square
+    "hard": ("\u25b2", "#e65100"),     # triangle
+    "expert": ("\u25c6", "#b71c1c"),   # diamond
+}
+LEVEL_MEANING = {
+    "easy": "everyday Python every candidate should answer without hesitation",
+    "medium": "how the language works underneath; expected of a working Python developer",
+    "hard": "internals and trade-offs; expected of a senior developer",
+    "expert": "CPython implementation detail and edge cases; for specialist roles",
+}
+
+# Continuation lines of a wrapped code line start this many columns right of the line's own
+# indentation; the continuation mark sits in the gap.
+WRAP_INDENT = 4
+
+_FENCE = re.compile(r'<pre><code(?: class="language-([\w+-]+)")?>(.*?)</code></pre>', re.S)
+_PYTHON_FENCES = {"python", "py", "python3"}
+# WeasyPrint 70 sometimes misses the break opportunity at a space just before an inline element
+# and breaks the line far earlier, leaving a line of one or two words. A zero-width space after
+# that space gives it a break point it does find.
+_BEFORE_INLINE = re.compile(r" <(code|strong|em|a)\b")
+
+
+def _leading_spaces(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+# Layouts tried before giving up on page references that keep moving.
+MAX_LAYOUTS = 4
+# What a page reference shows before the first layout: as wide as the widest real one.
+UNKNOWN_PAGE = "000"
+
+
+def code_lines(code: str, highlight: bool) -> Markup:
+    """A code or output block's lines, one block element each.
+
+    Each line wraps on its own with a hanging indent that keeps the line's indentation, and an
+    empty mark element that the stylesheet stretches over the line's continuation rows only.
+    """
+    text = code.expandtabs(4).rstrip("\n")
+    raw = text.split("\n")
+    shown = highlight_lines(text) if highlight else [escape(line) for line in raw]
+    if len(shown) != len(raw):   # never expected; fall back to plain text rather than misalign
+        shown = [escape(line) for line in raw]
+    out = []
+    for line, fragment in zip(raw, shown):
+        hang = min(_leading_spaces(line), 40) + WRAP_INDENT
+        out.append(Markup('<div class="ln" style="padding-left:{h}ch;text-indent:-{h}ch">'
+                          '<span class="wrap" style="left:{m}ch"></span>{f}</div>')
+                   .format(h=hang, m=hang - 2, f=fragment))
+    return Markup("").join(out)
+
+
+_BACKTICKS = re.compile(r"`([^`]+)`")
+
+
+def inline_code(text: str) -> Markup:
+    """Plain-text fields (summary, key points, pitfalls, follow-ups) with `backticks` as code.
+
+    Authors quote code in them as they do in Markdown; printing the backticks would be noise.
+    """
+    return Markup(_BACKTICKS.sub(lambda m: f"<code>{m.group(1)}</code>", str(escape(text))))
+
+
+def markdown_html(text: str) -> Markup:
+    """Answer Markdown as HTML, with fenced code typeset like the samples."""
+    rendered = to_html(text)
+
+    def fence(m: re.Match) -> str:
+        lang = (m.group(1) or "").lower()
+        code = html.unescape(m.group(2))
+        cls = "code hl" if lang in _PYTHON_FENCES else "code plain"
+        return f'<div class="{cls}">{code_lines(code, lang in _PYTHON_FENCES)}</div>'
+
+    rendered = _BEFORE_INLINE.sub(" \u200b<\\1", rendered)
+    # markdown-it escaped the fence's text and raw HTML is off, so this is the only markup.
+    return Markup(_FENCE.sub(fence, rendered))
+
+
+class HandbookRenderer(Renderer):
+    name = "handbook"
+
+    def __init__(self, paper: str = "a4"):
+        super().__init__()
+        self.layouts = 0
+        if paper not in PAPERS:
+            raise ValueError(f"paper must be one of {', '.join(PAPERS)}")
+        self.paper = paper
+
+    def output_name(self) -> str:
+        # One handbook whatever the paper: the page size is recorded in the PDF itself.
+        return "handbook.pdf"
+
+    # ------------------------------------------------------------------ shared pieces
+
+    def _env(self, ctx: BuildContext):
+        env = self.jinja(ctx, "handbook")
+        env.filters["code"] = inline_code
+        return env
+
+    def page_css(self, ctx: BuildContext) -> Markup:
+        paper = PAPERS[self.paper]
+        side = (paper.width - TEXT_WIDTH) / 2
+        env = self._env(ctx)
+        return Markup(env.get_template("handbook.css.j2").render(
+            size=paper.css_size, top=MARGIN_TOP, bottom=MARGIN_BOTTOM, side=side,
+            text_width=TEXT_WIDTH, marks=MARKS, code_css=Markup(style_css(".hl"))))
+
+    @staticmethod
+    def chapters(ctx: BuildContext) -> list[Topic]:
+        """Topics with at least one answered question in the (filtered) kit, in bank order."""
+        return [t for t in ctx.kit.topics if t.questions]
+
+    @staticmethod
+    def bank_text(ctx: BuildContext) -> dict[int, str]:
+        return {b.number: b.question for b in ctx.kit.bank}
+
+    def _sample_view(self, ctx: BuildContext, q: Question, s: Sample) -> dict:
+        return {
+            "s": s,
+            "code": code_lines(s.code, highlight=True),
+            "output": code_lines(s.output, highlight=False) if s.output.strip() else None,
+            "verified": [i.label for i in ctx.verified_on(q, s)],
+        }
+
+    def question_view(self, ctx: BuildContext, q: Question, in_book: set[int],
+                      bank_text: dict[int, str]) -> dict:
+        see_also = []
+        for n in q.see_also:
+            target = ctx.kit.question(n)
+            see_also.append({"number": n, "linked": n in in_book,
+                             "text": target.question if target else bank_text.get(n, "")})
+        return {
+            "q": q,
+            "answer": markdown_html(q.answer),
+            "samples": [self._sample_view(ctx, q, s) for s in q.samples],
+            "see_also": see_also,
+        }
+
+    # ------------------------------------------------------------------ the parts
+
+    @staticmethod
+    def _page_of(pages: dict[str, int]):
+        return lambda anchor: str(pages[anchor]) if anchor in pages else UNKNOWN_PAGE
+
+    def front_html(self, ctx: BuildContext, pages: dict[str, int]) -> Markup:
+        """Cover, how to use this guide, and the contents."""
+        kit = ctx.kit
+        answered = Counter(q.difficulty for q in kit.questions)
+        in_bank = Counter(b.difficulty for b in kit.bank)
+        levels = [{"name": d, "letter": DIFFICULTY_LETTERS[d], "shape": MARKS[d][0],
+                   "answered": answered[d], "total": in_bank[d], "meaning": LEVEL_MEANING[d]}
+                  for d in DIFFICULTIES]
+        env = self._env(ctx)
+        return Markup(env.get_template("front.html.j2").render(
+            title=TITLE, subtitle=SUBTITLE, interpreters=[i.label for i in ctx.interpreters],
+            build_date=ctx.build_date.isoformat(), answered=len(kit.questions),
+            total=len(kit.bank), levels=levels, chapters=self.chapters(ctx),
+            letters=DIFFICULTY_LETTERS, marks=MARKS, page_of=self._page_of(pages)))
+
+    def chapter_html(self, ctx: BuildContext, topic: Topic, pages: dict[str, int]) -> Markup:
+        """One topic's chapter: its opener, then each of its answered questions."""
+        in_book = {q.number for q in ctx.kit.questions}
+        bank_text = self.bank_text(ctx)
+        env = self._env(ctx)
+        return Markup(env.get_template("chapter.html.j2").render(
+            topic=topic, intro=markdown_html(topic.intro) if topic.intro.strip() else None,
+            questions=[self.question_view(ctx, q, in_book, bank_text) for q in topic.questions],
+            letters=DIFFICULTY_LETTERS, marks=MARKS, page_of=self._page_of(pages)))
+
+    def back_html(self, ctx: BuildContext, pages: dict[str, int]) -> Markup:
+        """The index of questions by difficulty and the progress checklist."""
+        by_level = [(d, [q for q in ctx.kit.questions if q.difficulty == d]) for d in DIFFICULTIES]
+        env = self._env(ctx)
+        return Markup(env.get_template("back.html.j2").render(
+            by_level=[(d, qs) for d, qs in by_level if qs], chapters=self.chapters(ctx),
+            letters=DIFFICULTY_LETTERS, marks=MARKS, page_of=self._page_of(pages)))
+
+    def document_html(self, ctx: BuildContext, pages: dict[str, int] | None = None) -> str:
+        """The whole book; `pages` maps anchors to the page numbers its references show."""
+        pages = pages or {}
+        kit = ctx.kit
+        chapters = self.chapters(ctx)
+        keywords = ["Python", "interview questions", "CPython"] + [t.title for t in chapters]
+        env = self._env(ctx)
+        return env.get_template("book.html.j2").render(
+            title=TITLE,
+            subject=f"Verified answers to {len(kit.questions)} Python interview questions",
+            keywords=", ".join(keywords), build_date=ctx.build_date.isoformat(),
+            css=self.page_css(ctx), front=self.front_html(ctx, pages),
+            chapters=[self.chapter_html(ctx, t, pages) for t in chapters],
+            back=self.back_html(ctx, pages))
+
+    def layout(self, ctx: BuildContext):
+        """Lay the book out until every page reference names the page its anchor is on."""
+        from weasyprint import HTML
+
+        pages: dict[str, int] = {}
+        for self.layouts in range(1, MAX_LAYOUTS + 1):
+            document = HTML(string=self.document_html(ctx, pages),
+                            base_url=str(ctx.templates_dir / "handbook")).render()
+            found: dict[str, int] = {}
+            for number, page in enumerate(document.pages, start=1):
+                for anchor in page.anchors:
+                    found.setdefault(anchor, number)
+            if found == pages:
+                return document
+            pages = found
+        raise RenderError(f"handbook: page references still moved after {MAX_LAYOUTS} layouts")
+
+    # ------------------------------------------------------------------ output
+
+    def render(self, ctx: BuildContext) -> list[Path]:
+        if not ctx.kit.questions:
+            raise RenderError("handbook: no answered questions match the selection")
+        document = self.layout(ctx)
+        target = ctx.out_dir / self.output_name()
+        with atomic_path(target) as tmp:
+            document.write_pdf(tmp)
+        self.messages.append(f"{len(ctx.kit.questions)} questions in {len(self.chapters(ctx))} "
+                             f"chapter(s) on {len(document.pages)} {self.paper} pages "
+                             f"({self.layouts} layouts)")
+        return [target]

@@ -1,0 +1,71 @@
+"""Pygments highlighting shared by the printed outputs.
+
+Lines are returned separately so templates can wrap long ones with a continuation mark and keep
+their indentation. The print style stays readable in greyscale: comments are italic, keywords
+bold, strings a dark colour, so they differ in weight and slant as well as hue.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from markupsafe import Markup, escape
+from pygments.lexers import PythonLexer
+from pygments.style import Style
+from pygments.token import (STANDARD_TYPES, Comment, Error, Keyword, Name, Number, Operator,
+                            String, Token)
+
+
+class PrintStyle(Style):
+    name = "kit-print"
+    background_color = "#f6f6f4"
+    styles = {
+        Token: "#1a1a1a",
+        Comment: "italic #5f6368",
+        Keyword: "bold #1f3f99",
+        Keyword.Constant: "bold #1f3f99",
+        Operator.Word: "bold #1f3f99",
+        Name.Builtin: "#6a2c91",
+        Name.Function: "#00606e",
+        Name.Class: "bold #00606e",
+        Name.Decorator: "#8a4b00",
+        Name.Exception: "bold #8a1c1c",
+        String: "#8a1c1c",
+        String.Doc: "italic #8a1c1c",
+        Number: "#7a4a00",
+        Error: "#1a1a1a",
+    }
+
+
+def _css_class(ttype) -> str:
+    while ttype not in STANDARD_TYPES:
+        ttype = ttype.parent
+    return STANDARD_TYPES[ttype]
+
+
+@lru_cache(maxsize=4096)
+def _lines(code: str) -> tuple[Markup, ...]:
+    lexer = PythonLexer(stripnl=False, ensurenl=False)
+    lines: list[list[str]] = [[]]
+    for ttype, value in lexer.get_tokens(code.rstrip("\n")):
+        cls = _css_class(ttype)
+        parts = value.split("\n")
+        for i, part in enumerate(parts):
+            if i:
+                lines.append([])
+            if part:
+                text = escape(part)
+                lines[-1].append(f'<span class="{cls}">{text}</span>' if cls else str(text))
+    return tuple(Markup("".join(parts)) for parts in lines)
+
+
+def highlight_lines(code: str) -> list[Markup]:
+    """One HTML fragment per source line, tokens wrapped in Pygments' short class names."""
+    return list(_lines(code))
+
+
+def style_css(scope: str) -> str:
+    """CSS rules for the token classes under `scope` (for example '.code')."""
+    from pygments.formatters import HtmlFormatter
+
+    return HtmlFormatter(style=PrintStyle).get_style_defs(scope)

@@ -1,0 +1,426 @@
+"""The handbook, read back from the produced PDF with PyMuPDF: what a reader and a printer get.
+
+One book is built end to end (CLI, sample check, render) from the fixture bank plus one question
+made for the handbook (long lines, non-Latin text, every part of an answer); most tests read it.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pymupdf
+import pytest
+from click.testing import CliRunner
+
+import build
+from studykit import checker
+from studykit.api import Project
+from studykit.render.base import TEMPLATES_DIR, BuildContext
+from studykit.render.handbook import (MARGIN_BOTTOM, MARKS, PAPERS, PRINTABLE_INSET,
+                                      TEXT_WIDTH, HandbookRenderer)
+
+FIXTURES = Path(__file__).parent / "fixtures"
+PT_PER_MM = 72 / 25.4
+LINE_72 = 'print("' + "ruler-" * 10 + 'abc")'
+MONO = "DejaVu-Sans-Mono"
+
+
+def _build(root: Path, *args: str) -> Path:
+    result = CliRunner().invoke(
+        build.cli, ["--content", str(root / "content"), "--output", str(root / "out"),
+                    "handbook", *args],
+        env={"KIT_CACHE_DIR": str(root / "cache")})
+    assert result.exit_code == 0, result.output
+    return root / "out" / "handbook.pdf"
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("handbook")
+    shutil.copytree(FIXTURES / "bank", root / "content")
+    shutil.copy(FIXTURES / "handbook" / "004-long-lines.toml", root / "content" / "01-alpha")
+    return root
+
+
+@pytest.fixture(scope="module")
+def kit(root):
+    return Project(content_dir=root / "content").load()
+
+
+@pytest.fixture(scope="module")
+def pdf(root):
+    path = _build(root)
+    with pymupdf.open(path) as doc:
+        yield doc
+
+
+def _norm(text: str) -> str:
+    # A line may break after a hyphen or slash; extraction then shows a space there.
+    return re.sub(r"([-/]) ", r"\1", re.sub(r"\s+", " ", text)).strip()
+
+
+def _lines(page) -> list[dict]:
+    """Text lines of a page: text, bbox, the fonts and sizes of their spans, their characters."""
+    out = []
+    for block in page.get_text("rawdict")["blocks"]:
+        for line in block.get("lines", []):
+            chars = [c for s in line["spans"] for c in s["chars"]]
+            out.append({"text": "".join(c["c"] for c in chars), "bbox": pymupdf.Rect(line["bbox"]),
+                        "fonts": {s["font"] for s in line["spans"]},
+                        "size": max(s["size"] for s in line["spans"]), "chars": chars,
+                        "spans": line["spans"]})
+    return out
+
+
+def _heading_pages(pdf, kit) -> dict[int, int]:
+    """Question number -> index of the page whose question heading (13 pt) starts with it."""
+    found = {}
+    for i, page in enumerate(pdf):
+        for line in _lines(page):
+            m = re.match(r"(\d+) ", line["text"])
+            if m and abs(line["size"] - 13) < 0.2 and kit.question(int(m.group(1))):
+                found[int(m.group(1))] = i
+    return found
+
+
+def _column(page) -> tuple[float, float]:
+    side = (page.rect.width - TEXT_WIDTH * PT_PER_MM) / 2
+    return side, page.rect.width - side
+
+
+# ------------------------------------------------------------------ paper and print area
+
+def test_every_page_is_a4(pdf):
+    w, h = PAPERS["a4"].width * PT_PER_MM, PAPERS["a4"].height * PT_PER_MM
+    assert pdf.page_count > 5
+    for page in pdf:
+        assert page.rect.width == pytest.approx(w, abs=0.5)
+        assert page.rect.height == pytest.approx(h, abs=0.5)
+
+
+def _assert_inside_printable_area(doc):
+    inset = PRINTABLE_INSET * PT_PER_MM
+    for n, page in enumerate(doc, start=1):
+        area = pymupdf.Rect(inset, inset, page.rect.width - inset, page.rect.height - inset)
+        left, right = _column(page)
+        for line in _lines(page):
+            for c in line["chars"]:
+                box = pymupdf.Rect(c["bbox"])
+                if c["c"].isspace() or box.is_empty:
+                    continue
+                assert area.contains(box), f"page {n}: {c['c']!r} at {box} is outside {area}"
+            if MONO in "".join(line["fonts"]):
+                # Code and output never run past the text column, whatever their length.
+                assert line["bbox"].x1 <= right + 0.5, f"page {n}: {line['text']!r} overflows"
+
+
+def test_no_glyph_outside_the_printable_area(pdf):
+    _assert_inside_printable_area(pdf)
+
+
+def test_letter_paper(root, tmp_path):
+    letter = tmp_path / "letter"
+    shutil.copytree(root / "content", letter / "content")
+    shutil.copytree(root / "cache", letter / "cache")
+    with pymupdf.open(_build(letter, "--paper", "letter")) as doc:
+        for page in doc:
+            assert (page.rect.width, page.rect.height) == pytest.approx((612, 792), abs=0.5)
+        _assert_inside_printable_area(doc)
+
+
+def test_fonts_are_embedded_and_fall_back_for_other_scripts(pdf):
+    names = set()
+    for page in pdf:
+        for xref, ext, _type, basefont, *_ in page.get_fonts():
+            assert ext != "n/a", f"{basefont} is not embedded"
+            names.add(basefont.split("+", 1)[-1])
+    assert {"Noto-Serif", "Noto-Sans-Bold", MONO} <= names
+    # Characters Noto Serif lacks are set in a font that has them, never as an empty box.
+    by_name = {}
+    for page in pdf:
+        for xref, _ext, _type, basefont, *_ in page.get_fonts():
+            by_name[basefont.split("+", 1)[-1]] = xref
+    checked = set()
+    for page in pdf:
+        for line in _lines(page):
+            for span in line["spans"]:
+                for c in span["chars"]:
+                    if c["c"] in "λЖ→" and c["c"] not in checked:
+                        buffer = pdf.extract_font(by_name[span["font"]])[-1]
+                        assert pymupdf.Font(fontbuffer=buffer).has_glyph(ord(c["c"])), \
+                            f"{c['c']!r} has no glyph in {span['font']}"
+                        checked.add(c["c"])
+    assert checked == set("λЖ→")
+
+
+# ------------------------------------------------------------------ what the book contains
+
+def test_cover(pdf, kit):
+    text = _norm(pdf[0].get_text())
+    assert "Python Interview Handbook" in text
+    labels = [i.label for i in checker.discover(all_pythons=True)]
+    assert labels and all(label in text for label in labels)
+    assert date.today().isoformat() in text
+    assert f"{len(kit.questions)} of {len(kit.bank)} questions answered" in text
+    for letter, name in (("E", "Easy"), ("M", "Medium"), ("H", "Hard"), ("X", "Expert")):
+        assert f"{letter} {name}" in text
+
+
+def test_every_answered_question_is_in_the_book_once_as_a_heading(pdf, kit):
+    headings = _heading_pages(pdf, kit)
+    assert sorted(headings) == sorted(q.number for q in kit.questions)
+    for q in kit.questions:
+        page = _norm(pdf[headings[q.number]].get_text())
+        assert f"{q.number} {q.question}" in page
+        assert _norm(q.summary.replace("`", "")) in page   # backticks print as code
+    assert "What is 1 + 1?" not in {_norm(line["text"]) for p in pdf for line in _lines(p)
+                                    if line["size"] > 12}
+
+
+def test_difficulty_badge_has_a_letter_beside_each_heading(pdf, kit):
+    headings = _heading_pages(pdf, kit)
+    letters = {"easy": "E", "medium": "M", "hard": "H", "expert": "X"}
+    for q in kit.questions:
+        page = pdf[headings[q.number]]
+        left, _ = _column(page)
+        margin_text = _norm(" ".join(line["text"] for line in _lines(page)
+                                     if line["bbox"].x1 <= left))
+        # A shape and a letter, so the level reads without colour.
+        assert f"{MARKS[q.difficulty][0]}{letters[q.difficulty]}" in margin_text
+        assert q.difficulty.upper() in margin_text
+
+
+def test_bookmarks_are_topics_then_questions(pdf, kit):
+    toc = pdf.get_toc()
+    headings = _heading_pages(pdf, kit)
+    for topic in (t for t in kit.topics if t.questions):
+        at = [i for i, (level, title, _) in enumerate(toc)
+              if level == 1 and title == f"{topic.position} {topic.title}"]
+        assert len(at) == 1, topic.title
+        children = []
+        for level, title, page in toc[at[0] + 1:]:
+            if level == 1:
+                break
+            children.append((title, page))
+        assert [t for t, _ in children] == [f"{q.number} {q.question}" for q in topic.questions]
+        for (_, page), q in zip(children, topic.questions):
+            assert page == headings[q.number] + 1
+
+
+def _link_entries(page) -> list[tuple[str, int, pymupdf.Rect]]:
+    """(destination, target page, area) per linked entry: WeasyPrint writes one link per box of
+    an entry (its number, text, page number...), so rects to one place that touch are joined."""
+    by_dest: dict[tuple[str, int], list[pymupdf.Rect]] = {}
+    for link in page.get_links():
+        if link["kind"] in (pymupdf.LINK_GOTO, pymupdf.LINK_NAMED):
+            by_dest.setdefault((link.get("nameddest", ""), link["page"]), []).append(link["from"])
+    entries = []
+    for (dest, target), rects in by_dest.items():
+        rects.sort(key=lambda r: (r.y0, r.x0))
+        area = rects[0]
+        for r in rects[1:]:
+            if r.y0 <= area.y1 + 2:
+                area = area | r
+            else:
+                entries.append((dest, target, area))
+                area = r
+        entries.append((dest, target, area))
+    return entries
+
+
+def test_internal_links_land_on_their_target(pdf, kit):
+    headings = _heading_pages(pdf, kit)
+    titles = {"guide": "How to use this guide", "contents": "Contents",
+              "index": "Index of questions by difficulty", "checklist": "Progress checklist"}
+    seen, numbered = set(), 0
+    for page in pdf:
+        for dest, target, area in _link_entries(page):
+            assert target >= 0, f"page {page.number + 1}: link to {dest!r} goes nowhere"
+            if re.fullmatch(r"q\d+", dest):
+                assert target == headings[int(dest[1:])], dest
+            elif re.fullmatch(r"ch\d+", dest):
+                topic = next(t for t in kit.topics if t.position == int(dest[2:]))
+                opener = _norm(pdf[target].get_text(sort=True))
+                assert opener.startswith(f"CHAPTER {topic.position} {topic.title}"), dest
+            else:
+                assert _norm(pdf[target].get_text(sort=True)).startswith(titles[dest]), dest
+            # Every linked entry ends with the page number it lands on.
+            shown = _norm(page.get_textbox(area))
+            m = re.search(r"(\d+)$", shown)
+            assert m and int(m.group(1)) == target + 1, f"{shown!r} links to page {target + 1}"
+            numbered += 1
+            seen.add(dest)
+    assert {f"q{q.number}" for q in kit.questions} <= seen
+    assert {"guide", "index", "checklist"} <= seen
+    assert numbered >= 3 * len(kit.questions)   # contents, chapter opener, index at least
+
+
+def test_see_also_shows_number_and_page_and_links_only_within_the_book(pdf, kit):
+    headings = _heading_pages(pdf, kit)
+    pages = [p for p in pdf if "What marks a wrapped line?" in p.get_text()]
+    assert pages
+    page = pages[0]
+    text = _norm(page.get_text())
+    assert re.search(rf"2 What does print do\?[ .]* p\. {headings[2] + 1}\b", text)
+    assert re.search(rf"5 How do exceptions end a program\?[ .]* p\. {headings[5] + 1}\b", text)
+    assert "6 What is 1 + 1? (not in this book)" in text
+    assert not any(link.get("nameddest") == "q6" for p in pdf for link in p.get_links())
+
+
+def test_samples_show_highlighted_code_output_and_interpreters(pdf, kit):
+    q = kit.question(2)
+    text = _norm(" ".join(p.get_text() for p in pdf))
+    labels = [i.label for i in checker.discover(all_pythons=True)]
+    for sample in q.samples:
+        assert _norm(sample.code) in text
+    # The 3.12-only sample names just the interpreters it ran on.
+    newer = [label for label in labels if tuple(map(int, label.split()[-1].split(".")[:2])) >= (3, 12)]
+    assert "Verified on " + ", ".join(newer) in text
+    assert "then raises KeyError" in text
+    # Pygments colours keywords and strings differently from names, in a monospace font.
+    colours = {}
+    for page in pdf:
+        for line in _lines(page):
+            for span in line["spans"]:
+                if span["font"].startswith(MONO):
+                    colours.setdefault(span["font"], set()).add(span["color"])
+    assert MONO + "-Bold" in colours and len(colours[MONO]) >= 3
+
+
+def test_a_72_column_line_fits_and_longer_lines_wrap_with_a_mark(pdf):
+    page = next(p for p in pdf if LINE_72 in p.get_text())
+    lines = _lines(page)
+    left, right = _column(page)
+    assert any(line["text"] == LINE_72 for line in lines), "the 72-column line was wrapped"
+
+    # The 150-character run of x and the 30 words of output each wrap inside the column.
+    xs = [line for line in lines if re.fullmatch(r"x+", line["text"].strip())]
+    assert len(xs) >= 2 and sum(len(line["text"].strip()) for line in xs) == 150
+    words = [line for line in lines if re.fullmatch(r"(word ?)+", line["text"].strip())]
+    assert len(words) >= 2 and sum(line["text"].count("word") for line in words) == 30
+    marks = [d["rect"] for d in page.get_drawings() if d["type"] == "s"]
+    for rows in (xs, words):
+        first, rest = rows[0], rows[1:]
+        for row in rows:
+            assert row["bbox"].x1 <= right + 0.5
+        for row in rest:
+            # Continuation rows start further in, behind a drawn mark level with them.
+            assert row["bbox"].x0 > first["bbox"].x0 + 3
+            assert any(m.x1 <= row["bbox"].x0 and m.y0 >= row["bbox"].y0 - 1
+                       and m.y1 <= row["bbox"].y1 + 1 for m in marks), row["text"][:20]
+        assert not any(m.y0 >= first["bbox"].y0 - 1 and m.y1 <= first["bbox"].y1 + 1
+                       for m in marks)
+
+
+def test_wrapped_answer_code_keeps_its_indentation(pdf):
+    page = next(p for p in pdf if "some_function_name" in p.get_text())
+    lines = _lines(page)
+    start = next(i for i, line in enumerate(lines) if "some_function_name" in line["text"])
+    first, cont = lines[start], lines[start + 1]
+    assert cont["text"].lstrip().startswith("third_argument")
+    def_line = next(line for line in lines if line["text"].startswith("def f"))
+    # "    result = ..." is indented by four columns; its continuation starts further right.
+    assert first["chars"][0]["bbox"][0] > def_line["bbox"].x0 + 10
+    assert cont["bbox"].x0 > first["chars"][0]["bbox"][0]
+
+
+def test_headings_never_end_a_page_and_code_blocks_stay_whole(pdf, kit):
+    headings = _heading_pages(pdf, kit)
+    first = min(headings.values()) - 1
+    index = next(p.number for p in pdf
+                 if p.get_text(sort=True).startswith("Index of questions by difficulty"))
+    for page in list(pdf)[first:index]:
+        body = [line for line in _lines(page)
+                if line["bbox"].y1 < page.rect.height - MARGIN_BOTTOM * PT_PER_MM]
+        last = max(body, key=lambda line: line["bbox"].y1)
+        # Every heading (question, part label, sample title, answer subheading) is set in
+        # bold sans; body text is serif or monospace.
+        assert last["fonts"] != {"Noto-Sans-Bold"}, \
+            f"page {page.number + 1} ends on the heading {last['text']!r}"
+    for q in kit.questions:
+        for n, s in enumerate(q.samples, start=1):
+            if len(s.code.splitlines()) > 40:
+                continue   # longer than a page: it may split
+            title = f"Sample {n}: {s.title}"
+            page = next(p for p in list(pdf)[headings[q.number]:] if title in _norm(p.get_text()))
+            assert _norm(s.code) in _norm(page.get_text()), f"{q.number} {title!r} is split"
+
+
+def test_running_header_and_page_numbers(pdf, kit):
+    headings = _heading_pages(pdf, kit)
+    for q in kit.questions:
+        page = pdf[headings[q.number]]
+        topic = kit.topic_of(q)
+        top = _norm(page.get_textbox(pymupdf.Rect(0, 0, page.rect.width, 22 * PT_PER_MM)))
+        assert f"Chapter {topic.position} · {topic.title}" in top
+    for page in list(pdf)[1:]:
+        bottom = _norm(page.get_textbox(pymupdf.Rect(0, page.rect.height - 22 * PT_PER_MM,
+                                                     page.rect.width, page.rect.height)))
+        assert bottom == str(page.number + 1)
+
+
+def test_back_matter_index_and_checklist(pdf, kit):
+    index = next(p.number for p in pdf
+                 if p.get_text(sort=True).startswith("Index of questions by difficulty"))
+    start = next(p.number for p in pdf if p.get_text(sort=True).startswith("Progress checklist"))
+    text = _norm(" ".join(p.get_text() for p in list(pdf)[index:start]))
+    for q in kit.questions:
+        assert q.question in text
+    assert text.index("Easy") < text.index("Medium") < text.index("Hard") < text.index("Expert")
+    checklist = list(pdf)[start:]
+    boxes, topics = 0, set()
+    for page in checklist:
+        text = _norm(page.get_text())
+        for topic in kit.topics:
+            if topic.questions and f"{topic.position} {topic.title}" in text:
+                topics.add(topic.position)
+        boxes += sum(1 for d in page.get_drawings() if d["items"][0][0] == "re"
+                     and 9 < d["rect"].width < 12 and abs(d["rect"].width - d["rect"].height) < 0.5)
+    assert boxes == len(kit.questions)
+    assert topics == {t.position for t in kit.topics if t.questions}
+
+
+def test_metadata(pdf, kit):
+    meta = pdf.metadata
+    assert meta["title"] == "Python Interview Handbook"
+    assert str(len(kit.questions)) in meta["subject"]
+    for topic in kit.topics:
+        assert (topic.title in meta["keywords"]) == bool(topic.questions)
+    assert pdf.xref_get_key(pdf.pdf_catalog(), "Lang") == ("string", "en")
+
+
+# ------------------------------------------------------------------ failures
+
+def test_a_failed_render_leaves_the_previous_handbook(root, kit, tmp_path, monkeypatch):
+    from weasyprint.document import Document
+
+    out = tmp_path / "out"
+    out.mkdir()
+    previous = out / "handbook.pdf"
+    previous.write_bytes(b"%PDF-1.7 the previous handbook")
+    real_write = Document.write_pdf
+
+    def write_then_fail(self, target=None, **kwargs):
+        real_write(self, target, **kwargs)   # the whole PDF is written, then the build dies
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Document, "write_pdf", write_then_fail)
+    ctx = BuildContext(kit=kit.select(build._selection((), (), frozenset({3}))), report=None,
+                       out_dir=out, templates_dir=TEMPLATES_DIR)
+    with pytest.raises(KeyboardInterrupt):
+        HandbookRenderer().render(ctx)
+    assert previous.read_bytes() == b"%PDF-1.7 the previous handbook"
+    assert [p.name for p in out.iterdir()] == ["handbook.pdf"]
+
+
+def test_nothing_to_print_is_an_error(root, tmp_path):
+    result = CliRunner().invoke(
+        build.cli, ["--content", str(root / "content"), "--output", str(tmp_path / "out"),
+                    "handbook", "--numbers", "6"],
+        env={"KIT_CACHE_DIR": str(root / "cache")})
+    assert result.exit_code == 3, result.output
+    assert "no answered questions" in result.output
+    assert not (tmp_path / "out" / "handbook.pdf").exists()
