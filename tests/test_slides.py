@@ -1,0 +1,310 @@
+"""The slide decks: structure, notes, coloured code, measured text, a real client opening them."""
+
+import shutil
+import subprocess
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from pptx import Presentation
+
+import build
+from conftest import FIXTURE_BANK
+from studykit.errors import RenderError
+from studykit.loader import load_kit
+from studykit.model import Kit, Question, Sample
+from studykit.render.base import BuildContext
+from studykit.render.pptx_text import box_of, overflows, theme_fonts
+from studykit.render.slides import SlidesRenderer, split_code, highlighted_lines
+
+EMU_16_9 = (12192000, 6858000)
+# title, agenda; per question: question, answer, one per slide sample; recap, discussion.
+EXPECTED = {"01-alpha.pptx": 2 + (2 + 2) + (2 + 0) + 2, "02-beta.pptx": 2 + (2 + 1) + 2}
+LONG_BLOCKS = [[f"a{b}_{i} = {i} + {b}  # block {b}" for i in range(9)] for b in range(4)]
+
+
+def _build(content: Path, out: Path, cache: Path, *args: str):
+    result = CliRunner().invoke(build.cli, ["--content", str(content), "--output", str(out),
+                                            "slides", *args], env={"KIT_CACHE_DIR": str(cache)})
+    return result
+
+
+@pytest.fixture(scope="module")
+def decks(tmp_path_factory) -> Path:
+    """The fixture bank's decks, built once through the command line."""
+    root = tmp_path_factory.mktemp("slides")
+    result = _build(FIXTURE_BANK, root / "output", root / "cache")
+    assert result.exit_code == 0, result.output
+    return root / "output" / "slides"
+
+
+def slide_text(slide) -> str:
+    return "\n".join(s.text_frame.text for s in slide.shapes if s.has_text_frame)
+
+
+def shape(slide, name):
+    return next(s for s in slide.shapes if s.name == name)
+
+
+def test_one_16_9_deck_per_topic_with_the_expected_slides(decks):
+    assert sorted(p.name for p in decks.iterdir()) == sorted(EXPECTED)
+    for name, count in EXPECTED.items():
+        prs = Presentation(str(decks / name))
+        assert (prs.slide_width, prs.slide_height) == EMU_16_9
+        assert len(prs.slides) == count
+        layouts = [s.slide_layout.name for s in prs.slides]
+        assert layouts[0] == "Deck Title" and layouts[1] == "Bullets"
+        assert set(layouts) <= {"Deck Title", "Bullets", "Question", "Code"}
+
+
+def test_title_slide_gives_topic_count_and_mix(decks):
+    prs = Presentation(str(decks / "02-beta.pptx"))
+    text = slide_text(prs.slides[0])
+    assert "Beta & Gamma <Things>" in text
+    assert "1 question: 1 expert" in text
+
+
+def test_every_answered_question_is_asked_then_answered(decks):
+    kit = load_kit(FIXTURE_BANK)
+    for topic in kit.topics:
+        prs = Presentation(str(decks / f"{topic.dirname}.pptx"))
+        slides = list(prs.slides)
+        agenda = slide_text(slides[1])
+        for q in topic.questions:
+            assert q.question in agenda
+            i = next(i for i, s in enumerate(slides) if s.slide_layout.name == "Question"
+                     and shape(s, "Title").text_frame.text == q.card_id)
+            asked = slides[i]
+            assert shape(asked, "Question").text_frame.text == q.question
+            assert q.difficulty.upper() in shape(asked, "Difficulty").text_frame.text
+            assert "Think about it" in shape(asked, "Cue").text_frame.text
+            answer = slides[i + 1]
+            assert shape(answer, "Title").text_frame.text == f"{q.card_id} · Answer"
+            body = shape(answer, "Body").text_frame.text
+            assert q.summary in body and all(p in body for p in q.key_points)
+            code = [s for s in slides[i + 2:i + 2 + len(q.samples)]
+                    if s.slide_layout.name == "Code"]
+            assert len(code) == sum(s.slide for s in q.samples)
+        recap = slide_text(slides[-2])
+        assert all(q.card_id in recap for q in topic.questions)
+
+
+def test_notes_on_question_answer_and_code_slides(decks):
+    prs = Presentation(str(decks / "01-alpha.pptx"))
+    for slide in prs.slides:
+        assert slide.has_notes_slide
+        assert slide.notes_slide.notes_text_frame.text.strip()
+    q2, a2 = prs.slides[2], prs.slides[3]
+    notes = q2.notes_slide.notes_text_frame.text
+    assert "Hints" in notes and "A strong answer must cover" in notes
+    assert "print calls str() on each argument" in notes
+    notes = a2.notes_slide.notes_text_frame.text
+    # The Markdown answer is readable text in the notes, table and all.
+    assert "print converts each argument with str()" in notes and "`" not in notes
+    assert "sep | \" \"" in notes
+    assert "Forgetting that print returns None" in notes and "None." in notes
+    code_notes = prs.slides[4].notes_slide.notes_text_frame.text
+    assert "Verified on CPython" in code_notes and "a-b" in code_notes
+
+
+def test_code_is_native_text_in_coloured_runs_with_its_output(decks):
+    prs = Presentation(str(decks / "01-alpha.pptx"))
+    slide = prs.slides[4]
+    assert slide.slide_layout.name == "Code"
+    assert not [s for s in slide.shapes if s.shape_type == 13]   # no pictures
+    code = shape(slide, "Code")
+    lines = [p.text for p in code.text_frame.paragraphs]
+    assert lines == ['print("a", "b", sep="-")  # a comment', 'print("back\\\\slash")']
+    colours = {}
+    for p in code.text_frame.paragraphs:
+        for r in p.runs:
+            assert r.font.name == "Courier New" and r.font.size.pt >= 14
+            colours[r.text.strip()] = str(r.font.color.rgb)
+    assert colours["print"] != colours['"a"'] != colours["# a comment"]
+    assert len(set(colours.values())) >= 3
+    output = shape(slide, "Output").text_frame.text
+    assert output.startswith("Output") and "a-b\nback\\slash" in output
+    # Samples with slide = false stay off the deck.
+    assert "Only new Pythons" not in "".join(slide_text(s) for s in prs.slides)
+
+
+def test_raises_is_named_under_the_output(decks):
+    prs = Presentation(str(decks / "02-beta.pptx"))
+    code = next(s for s in prs.slides if s.slide_layout.name == "Code")
+    assert "raises KeyError" in shape(code, "Output").text_frame.text
+
+
+def test_every_text_box_measures_inside_its_shape_and_the_slide(decks):
+    for name in EXPECTED:
+        prs = Presentation(str(decks / name))
+        assert overflows(prs) == []
+        fonts = theme_fonts(prs)
+        assert fonts == ("Calibri", "Calibri")
+        for slide in prs.slides:
+            for s in slide.shapes:
+                assert 0 <= s.left and s.left + s.width <= prs.slide_width
+                assert 0 <= s.top and s.top + s.height <= prs.slide_height
+                box = box_of(s, fonts)
+                if box is None:
+                    continue
+                small = s.is_placeholder and s.placeholder_format.type in (13, 15)
+                for p in box.paras:
+                    for r in p.runs:
+                        if r.text.strip() and not small:
+                            assert r.size >= (14 if r.font == "Courier New" else 18), r
+
+
+def test_footer_and_slide_number_on_every_content_slide(decks):
+    prs = Presentation(str(decks / "02-beta.pptx"))
+    assert not [s for s in prs.slides[0].shapes if s.name in ("Footer", "Slide Number")]
+    for n, slide in enumerate(list(prs.slides)[1:], 2):
+        assert shape(slide, "Footer").text_frame.text == "Beta & Gamma <Things>"
+        number = shape(slide, "Slide Number")
+        assert number.text_frame.text == str(n)
+        assert 'type="slidenum"' in number._element.xml
+
+
+def _bank_with_long_sample(bank: Path) -> Path:
+    blocks = "\n\n".join("\n".join(b) for b in LONG_BLOCKS)
+    output = "".join(f"{i}\n" for i in range(3))
+    (bank / "02-beta/006-sum.toml").write_text(f'''number = 6
+question = "What is 1 + 1?"
+difficulty = "easy"
+summary = "Two."
+answer = "It is two."
+key_points = ["One plus one", "is two", "always"]
+
+[[samples]]
+title = "Long arithmetic"
+code = \'\'\'
+{blocks}
+for i in range(3):
+    print(i)
+\'\'\'
+output = \'\'\'
+{output}\'\'\'
+''')
+    return bank
+
+
+def test_long_code_continues_at_blank_lines_never_below_the_minimum(bank, tmp_path):
+    result = _build(_bank_with_long_sample(bank), tmp_path / "out", tmp_path / "cache",
+                    "--topic", "beta")
+    assert result.exit_code == 0, result.output
+    assert "split over" in result.output
+    prs = Presentation(str(tmp_path / "out/slides/02-beta.pptx"))
+    parts = [s for s in prs.slides if "Long arithmetic" in shape(s, "Title").text_frame.text]
+    n = len(parts)
+    assert n >= 2
+    code_lines = []
+    for k, slide in enumerate(parts, 1):
+        assert shape(slide, "Title").text_frame.text.endswith(f"({k}/{n})")
+        lines = [p.text for p in shape(slide, "Code").text_frame.paragraphs]
+        # Each slide starts a block: the split fell on a blank line.
+        assert lines[0] in [b[0] for b in LONG_BLOCKS] + ["for i in range(3):"]
+        assert lines[-1].strip()
+        code_lines += lines
+        sizes = {r.font.size.pt for p in shape(slide, "Code").text_frame.paragraphs
+                 for r in p.runs}
+        assert min(sizes) >= 14
+        assert slide.notes_slide.notes_text_frame.text.strip()
+    assert [ln for ln in code_lines] == [ln for b in LONG_BLOCKS for ln in b] + \
+        ["for i in range(3):", "    print(i)"]
+    assert "Output" in shape(parts[-1], "Output").text_frame.text
+    assert overflows(prs) == []
+
+
+def test_a_comment_moves_with_the_statement_it_introduces():
+    code = "x = 1\ny = 2\n# about z\nz = 3\nw = 4\n"
+    chunks = split_code(code, highlighted_lines(code), capacity=3)
+    texts = [["".join(t for t, _ in ln) for ln in c] for c in chunks]
+    assert texts == [["x = 1", "y = 2"], ["# about z", "z = 3", "w = 4"]]
+
+
+def _kit_of(tmp_path: Path, change) -> Kit:
+    kit = load_kit(FIXTURE_BANK)
+    topic = kit.topics[0]
+    return Kit(topics=(replace(topic, questions=tuple(change(q) for q in topic.questions)),),
+               root=kit.root)
+
+
+def test_a_code_line_too_wide_even_at_the_minimum_fails_naming_the_sample(tmp_path):
+    def widen(q: Question) -> Question:
+        if not q.samples:
+            return q
+        wide = Sample(title="Far too wide", code="x = '" + "w" * 110 + "'\nprint(x)\n",
+                      output="w\n", index=1)
+        return replace(q, samples=(q.samples[0], wide))
+
+    out = tmp_path / "out"
+    with pytest.raises(RenderError, match=r"samples\[1\] 'Far too wide'.*line 1 .*14 pt"):
+        SlidesRenderer().render(BuildContext(kit=_kit_of(tmp_path, widen), report=None,
+                                             out_dir=out))
+    assert not (out / "slides").exists() or not list((out / "slides").iterdir())
+
+
+def test_a_long_agenda_continues_on_numbered_slides(tmp_path):
+    kit = load_kit(FIXTURE_BANK)
+    topic = kit.topics[0]
+    base = topic.questions[1]
+    many = tuple(replace(base, number=100 + i, question=f"Question number {i} about a rather "
+                         "long subject that wraps across the slide width?") for i in range(24))
+    kit = Kit(topics=(replace(topic, questions=many),), root=kit.root)
+    [path] = SlidesRenderer().render(BuildContext(kit=kit, report=None, out_dir=tmp_path))
+    prs = Presentation(str(path))
+    titles = [shape(s, "Title").text_frame.text for s in list(prs.slides)[1:]]
+    agenda = [t for t in titles if t.startswith("Agenda")]
+    assert len(agenda) >= 2 and agenda[0] == f"Agenda (1/{len(agenda)})"
+    listed = "".join(slide_text(s) for s in list(prs.slides)[1:1 + len(agenda)])
+    assert all(f"Q{100 + i}" in listed for i in range(24))
+    assert overflows(prs) == []
+
+
+def test_overflow_check_catches_a_box_made_too_small(decks, tmp_path):
+    prs = Presentation(str(decks / "01-alpha.pptx"))
+    body = shape(prs.slides[3], "Body")
+    body.height = body.height // 6
+    assert any("slide 4 'Body'" in p for p in overflows(prs))
+
+
+@pytest.mark.skipif(not shutil.which("soffice"), reason="LibreOffice Impress is not installed "
+                    "(scripts/bootstrap.sh test installs it)")
+def test_libreoffice_converts_each_deck_to_one_page_per_slide(decks, tmp_path):
+    import pymupdf
+
+    for name, count in EXPECTED.items():
+        profile = tmp_path / f"profile-{name}"
+        # Each conversion gets its own profile: two soffice runs sharing one clash.
+        subprocess.run(["soffice", f"-env:UserInstallation={profile.as_uri()}", "--headless",
+                        "--convert-to", "pdf", "--outdir", str(tmp_path), str(decks / name)],
+                       check=True, timeout=180, capture_output=True)
+        pdf = pymupdf.open(tmp_path / name.replace(".pptx", ".pdf"))
+        assert pdf.page_count == count
+        prs = Presentation(str(decks / name))
+        for page, slide in zip(pdf, prs.slides):
+            text = page.get_text()
+            assert shape(slide, "Title").text_frame.text.split("\n")[0] in text
+            for block in page.get_text("blocks"):
+                x0, y0, x1, y1 = block[:4]
+                assert page.rect.x0 <= x0 and x1 <= page.rect.x1 + 0.5
+                assert page.rect.y0 <= y0 and y1 <= page.rect.y1 + 0.5
+
+
+def test_the_theme_file_restyles_the_text_font(tmp_path):
+    from pptx.opc.constants import RELATIONSHIP_TYPE as RT
+
+    theme = Presentation(str(build.Path(build.__file__).parent / "templates/slides/theme.pptx"))
+    part = theme.slide_master.part.part_related_by(RT.THEME)
+    part._blob = part.blob.replace(b'<a:latin typeface="Calibri"/>',
+                                   b'<a:latin typeface="Arial"/>')
+    theme.save(str(tmp_path / "theme.pptx"))
+    [path] = SlidesRenderer(template=tmp_path / "theme.pptx").render(
+        BuildContext(kit=load_kit(FIXTURE_BANK).select(build.Selection(topics=frozenset(
+            {"beta"}))), report=None, out_dir=tmp_path))
+    prs = Presentation(str(path))
+    assert theme_fonts(prs) == ("Arial", "Arial")
+    body = shape(prs.slides[3], "Body")
+    # Text names no font of its own, so it follows the theme; code keeps Courier New.
+    assert all(r.font.name is None for p in body.text_frame.paragraphs for r in p.runs)
+    assert overflows(prs) == []
