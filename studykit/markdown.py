@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from markdown_it import MarkdownIt
+from markupsafe import Markup, escape
 
 
 @lru_cache(maxsize=1)
@@ -43,3 +45,14 @@ def problems(text: str) -> list[tuple[str, int]]:
             elif child.type == "image":
                 found.append(("images are not supported in answers", line))
     return found
+
+
+_BACKTICKS = re.compile(r"`([^`]+)`")
+
+
+def inline_code(text: str) -> Markup:
+    """Plain-text fields (summary, key points, pitfalls, follow-ups) with `backticks` as code.
+
+    Authors quote code in them as they do in Markdown; printing the backticks would be noise.
+    """
+    return Markup(_BACKTICKS.sub(lambda m: f"<code>{m.group(1)}</code>", str(escape(text))))

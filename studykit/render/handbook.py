@@ -22,7 +22,7 @@ from pathlib import Path
 from markupsafe import Markup, escape
 
 from ..errors import RenderError
-from ..markdown import to_html
+from ..markdown import inline_code, to_html
 from ..model import DIFFICULTIES, DIFFICULTY_LETTERS, Question, Sample, Topic
 from ..output import atomic_path
 from .base import BuildContext, Renderer
@@ -104,17 +104,6 @@ def code_lines(code: str, highlight: bool) -> Markup:
                           '<span class="wrap" style="left:{m}ch"></span>{f}</div>')
                    .format(h=hang, m=hang - 2, f=fragment))
     return Markup("").join(out)
-
-
-_BACKTICKS = re.compile(r"`([^`]+)`")
-
-
-def inline_code(text: str) -> Markup:
-    """Plain-text fields (summary, key points, pitfalls, follow-ups) with `backticks` as code.
-
-    Authors quote code in them as they do in Markdown; printing the backticks would be noise.
-    """
-    return Markup(_BACKTICKS.sub(lambda m: f"<code>{m.group(1)}</code>", str(escape(text))))
 
 
 def markdown_html(text: str) -> Markup:
