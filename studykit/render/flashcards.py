@@ -1,0 +1,375 @@
+"""Flashcard sheets: fronts and backs laid out so each back prints behind its front.
+
+Geometry is computed here in millimetres and placed absolutely, so positions are exact and the
+tests can check the mirroring. Every card face is measured after layout (WeasyPrint reports
+where anchors land) and stepped down in size until it fits, or the build fails naming the card.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from ..errors import RenderError
+from ..markdown import inline_code
+from ..model import DIFFICULTIES, DIFFICULTY_LETTERS, Question, Sample
+from ..output import atomic_path
+from .base import BuildContext, Renderer
+from .highlight import highlight_lines, style_css
+
+PAPERS = {"a4": (210.0, 297.0), "letter": (215.9, 279.4)}
+PX_PER_MM = 96 / 25.4
+
+# Shapes as well as letters and colours, so the level reads in black-and-white print.
+MARKS = {
+    "easy": ("\u25cf", "#2e7d32"),     # circle
+    "medium": ("\u25a0", "#1565c0"),   # square
+    "hard": ("\u25b2", "#e65100"),     # triangle
+    "expert": ("\u25c6", "#b71c1c"),   # diamond
+}
+
+
+@dataclass(frozen=True)
+class Layout:
+    name: str
+    cols: int
+    rows: int
+    card_w: float          # mm
+    card_h: float
+    padding: float         # mm inside the card edge: survives 1 mm front/back misregistration
+    prose_sizes: tuple[float, ...]   # pt, largest first; the last is the floor
+    code_sizes: tuple[float, ...]
+    question_scale: float  # the question on the front is set larger than the back's prose
+    comfort_steps: int     # size steps taken, keeping every key point, before any is dropped
+
+    @property
+    def per_sheet(self) -> int:
+        return self.cols * self.rows
+
+
+LAYOUTS = {
+    "8up": Layout("8up", 2, 4, 88.0, 62.0, 4.0, (10.0, 9.5, 9.0, 8.5, 8.0), (8.0, 7.5, 7.0), 1.25, 2),
+    "4up": Layout("4up", 2, 2, 92.0, 126.0, 6.0,
+                  (15.0, 14.0, 13.0, 12.0, 11.0, 10.0, 9.0, 8.0), (11.0, 10.0, 9.0, 8.0, 7.0), 1.3, 3),
+}
+
+
+@dataclass(frozen=True)
+class Slot:
+    """Where a card sits on a sheet, in mm from the top-left corner of the page."""
+
+    x: float
+    y: float
+
+
+@dataclass
+class Face:
+    card_id: str
+    difficulty: str
+    kind: str                        # "front", "back" or "test"
+    question: Question | None = None
+    prose_pt: float = 0.0
+    code_pt: float = 0.0
+    points: int = 0                  # key points shown on a back
+    label: str = ""                  # test sheet: F1, B1, ...
+    shrunk: bool = False
+
+
+@dataclass
+class Page:
+    faces: list[tuple[Slot, Face]] = field(default_factory=list)
+    side: str = "front"              # "front", "back" or "fold"
+
+
+@dataclass(frozen=True)
+class Sheet:
+    paper: str
+    layout: Layout
+    duplex: str
+
+    @property
+    def size(self) -> tuple[float, float]:
+        return PAPERS[self.paper]
+
+    def grid(self) -> list[Slot]:
+        """Card slots on a front page, row by row, centred on the paper."""
+        w, h = self.size
+        cols = self.layout.cols
+        x0 = (w - cols * self.layout.card_w) / 2
+        y0 = (h - self.layout.rows * self.layout.card_h) / 2
+        return [Slot(x0 + c * self.layout.card_w, y0 + r * self.layout.card_h)
+                for r in range(self.layout.rows) for c in range(cols)]
+
+    def crop_marks(self, gap: float = 2.0, length: float = 8.0, edge: float = 6.0):
+        """(x, y, w, h) rectangles in mm: marks on every grid line, kept `edge` mm off the sheet edge."""
+        w, h = self.size
+        gw, gh = self.layout.cols * self.layout.card_w, self.layout.rows * self.layout.card_h
+        gx, gy = (w - gw) / 2, (h - gh) / 2
+        t = 0.2
+        marks = []
+        if gy - gap - edge >= 1.5:
+            top = max(edge, gy - gap - length)
+            for c in range(self.layout.cols + 1):
+                x = gx + c * self.layout.card_w - t / 2
+                marks.append((x, top, t, gy - gap - top))
+                marks.append((x, gy + gh + gap, t, gy - gap - top))
+        if gx - gap - edge >= 1.5:
+            left = max(edge, gx - gap - length)
+            for r in range(self.layout.rows + 1):
+                y = gy + r * self.layout.card_h - t / 2
+                marks.append((left, y, gx - gap - left, t))
+                marks.append((gx + gw + gap, y, gx - gap - left, t))
+        return marks
+
+    def behind(self, slot: Slot) -> Slot:
+        """Where the back of the card at `slot` must be printed for this duplex mode."""
+        w, h = self.size
+        if self.duplex == "long":   # the sheet turns over about its long (vertical) edge
+            return Slot(w - slot.x - self.layout.card_w, slot.y)
+        if self.duplex == "short":  # about its short (horizontal) edge
+            return Slot(slot.x, h - slot.y - self.layout.card_h)
+        raise ValueError(self.duplex)
+
+    def fold_slots(self) -> list[tuple[Slot, Slot]]:
+        """Fold mode: fronts in the left column, each back beside it across the fold."""
+        grid = self.grid()
+        cols = self.layout.cols
+        rows = [grid[r * cols:(r + 1) * cols] for r in range(self.layout.rows)]
+        return [(row[0], row[-1]) for row in rows]
+
+
+def _runs(numbers: list[int]) -> str:
+    """Q2-Q5, Q9: card IDs with consecutive numbers joined, so a long list stays readable."""
+    out: list[str] = []
+    nums = sorted(set(numbers))
+    start = prev = None
+    for n in nums + [None]:
+        if start is not None and n is not None and n == prev + 1:
+            prev = n
+            continue
+        if start is not None:
+            out.append(f"Q{start}" if start == prev else f"Q{start}-Q{prev}")
+        start = prev = n
+    return ", ".join(out)
+
+
+class FlashcardRenderer(Renderer):
+    name = "flashcards"
+
+    def __init__(self, paper: str = "a4", layout: str = "8up", duplex: str = "long",
+                 test_sheet: bool = True):
+        super().__init__()
+        self.sheet = Sheet(paper, LAYOUTS[layout], duplex)
+        self.test_sheet = test_sheet
+        self.shrunk: list[str] = []
+
+    def output_name(self) -> str:
+        extra = "".join(f"-{v}" for v, default in ((self.sheet.layout.name, "8up"),
+                                                   (self.sheet.duplex, "long")) if v != default)
+        return f"flashcards-{self.sheet.paper}{extra}.pdf"
+
+    # ------------------------------------------------------------------ content
+
+    def cards(self, ctx: BuildContext) -> list[Question]:
+        topic_pos = {t.slug: t.position for t in ctx.kit.topics}
+        return sorted(ctx.kit.questions,
+                      key=lambda q: (q.difficulty_rank, topic_pos[q.topic], q.number))
+
+    def faces_for(self, q: Question) -> tuple[Face, Face]:
+        base = self.sheet.layout
+        front = Face(q.card_id, q.difficulty, "front", q, base.prose_sizes[0], base.code_sizes[0])
+        back = Face(q.card_id, q.difficulty, "back", q, base.prose_sizes[0], base.code_sizes[0],
+                    points=len(q.key_points))
+        return front, back
+
+    # ------------------------------------------------------------------ fitting
+
+    def fit(self, ctx: BuildContext, faces: list[Face]) -> None:
+        """Shrink or trim each face until it fits its card; fail naming those that never do."""
+        layout = self.sheet.layout
+        pending = list(faces)
+        env = self.jinja(ctx, "flashcards")
+        while pending:
+            heights = self._measure(ctx, env, pending)
+            # Measured from the top of the face (padding included) to the end of its content.
+            limit = (layout.card_h - layout.padding) * PX_PER_MM
+            retry, failed = [], []
+            for face, height in zip(pending, heights):
+                if height <= limit:
+                    continue
+                if not self._step_down(face):
+                    failed.append(face)
+                else:
+                    retry.append(face)
+            if failed:
+                names = ", ".join(f"{f.card_id} ({f.kind})" for f in failed)
+                verb = "does" if len(failed) == 1 else "do"
+                raise RenderError(f"flashcards: {names} {verb} not fit a {layout.name} card even "
+                                  f"at {layout.prose_sizes[-1]:g} pt text and "
+                                  f"{layout.code_sizes[-1]:g} pt code; shorten the text")
+            pending = retry
+        layout_default = layout.prose_sizes[0]
+        cards = [f for f in faces if f.question]
+        self.shrunk = [f"{f.card_id} {f.kind}" for f in cards if f.prose_pt < layout_default]
+        smaller = {kind: [f.question.number for f in cards
+                          if f.kind == kind and f.prose_pt < layout_default]
+                   for kind in ("front", "back")}
+        trimmed = [f.question.number for f in cards
+                   if f.kind == "back" and f.points < len(f.question.key_points)]
+        if self.shrunk:
+            parts = [f"{kind}s {_runs(nums)}" for kind, nums in smaller.items() if nums]
+            self.messages.append(f"{len(self.shrunk)} card face(s) set below "
+                                 f"{layout_default:g} pt to fit: {'; '.join(parts)}")
+        if trimmed:
+            self.messages.append(f"{len(trimmed)} back(s) show only the key points that fit: "
+                                 f"{_runs(trimmed)}")
+
+    def candidates(self, face: Face) -> list[tuple[float, float, int]]:
+        """(prose pt, code pt, key points) to try, best first.
+
+        Shrink to a comfortable size with every key point, then drop key points down to one,
+        then shrink to the floor, and only then give up the last key point.
+        """
+        layout = self.sheet.layout
+        sizes, codes = layout.prose_sizes, layout.code_sizes
+        code = {p: codes[min(i, len(codes) - 1)] for i, p in enumerate(sizes)}
+        comfort = sizes[min(layout.comfort_steps, len(sizes) - 1)]
+        total = len(face.question.key_points) if face.kind == "back" and face.question else 0
+        if total == 0:
+            return [(p, code[p], 0) for p in sizes]
+        out = [(p, code[p], total) for p in sizes if p >= comfort]
+        out += [(comfort, code[comfort], k) for k in range(total - 1, 0, -1)]
+        out += [(p, code[p], 1) for p in sizes if p < comfort]
+        out.append((sizes[-1], code[sizes[-1]], 0))
+        return out
+
+    def _step_down(self, face: Face) -> bool:
+        options = self.candidates(face)
+        current = options.index((face.prose_pt, face.code_pt, face.points))
+        if current + 1 >= len(options):
+            return False
+        face.prose_pt, face.code_pt, face.points = options[current + 1]
+        face.shrunk = True
+        return True
+
+    def _measure(self, ctx: BuildContext, env, faces: list[Face]) -> list[float]:
+        from weasyprint import HTML
+
+        layout = self.sheet.layout
+        html = env.get_template("measure.html.j2").render(
+            faces=[self._face_view(f, i) for i, f in enumerate(faces)], **self._common(layout))
+        doc = HTML(string=html, base_url=str(ctx.templates_dir / "flashcards")).render()
+        anchors: dict[str, tuple] = {}
+        page_of: dict[str, int] = {}
+        for n, page in enumerate(doc.pages):
+            for key, pos in page.anchors.items():
+                anchors[key] = pos
+                page_of[key] = n
+        heights = []
+        for i in range(len(faces)):
+            if page_of[f"s{i}"] != page_of[f"e{i}"]:
+                heights.append(float("inf"))
+            else:
+                heights.append(anchors[f"e{i}"][1] - anchors[f"s{i}"][1])
+        return heights
+
+    # ------------------------------------------------------------------ pages
+
+    def pages(self, questions: list[Question]) -> tuple[list[Page], list[Face]]:
+        sheet = self.sheet
+        pages: list[Page] = []
+        faces: list[Face] = []
+        if self.test_sheet:
+            pages += self._test_pages()
+        by_level = {d: [q for q in questions if q.difficulty == d] for d in DIFFICULTIES}
+        for level in DIFFICULTIES:
+            qs = by_level[level]
+            if sheet.duplex == "fold":
+                slots = sheet.fold_slots()
+                for start in range(0, len(qs), len(slots)):
+                    page = Page(side="fold")
+                    for (fs, bs), q in zip(slots, qs[start:start + len(slots)]):
+                        front, back = self.faces_for(q)
+                        page.faces += [(fs, front), (bs, back)]
+                        faces += [front, back]
+                    pages.append(page)
+                continue
+            grid = sheet.grid()
+            for start in range(0, len(qs), len(grid)):
+                front_page, back_page = Page(side="front"), Page(side="back")
+                for slot, q in zip(grid, qs[start:start + len(grid)]):
+                    front, back = self.faces_for(q)
+                    front_page.faces.append((slot, front))
+                    back_page.faces.append((sheet.behind(slot), back))
+                    faces += [front, back]
+                pages += [front_page, back_page]
+        return pages, faces
+
+    def _test_pages(self) -> list[Page]:
+        sheet = self.sheet
+        if sheet.duplex == "fold":
+            page = Page(side="fold")
+            for n, (fs, bs) in enumerate(sheet.fold_slots(), start=1):
+                page.faces += [(fs, Face(f"F{n}", "", "test", label=f"F{n}")),
+                               (bs, Face(f"B{n}", "", "test", label=f"B{n}"))]
+            return [page]
+        front, back = Page(side="front"), Page(side="back")
+        for n, slot in enumerate(sheet.grid(), start=1):
+            front.faces.append((slot, Face(f"F{n}", "", "test", label=f"F{n}")))
+            back.faces.append((sheet.behind(slot), Face(f"B{n}", "", "test", label=f"B{n}")))
+        return [front, back]
+
+    # ------------------------------------------------------------------ views for templates
+
+    def jinja(self, ctx: BuildContext, folder: str):
+        env = super().jinja(ctx, folder)
+        env.filters["code"] = inline_code
+        return env
+
+    def _common(self, layout: Layout) -> dict:
+        return {"layout": layout, "marks": MARKS, "letters": DIFFICULTY_LETTERS,
+                "inner_w": layout.card_w - 2 * layout.padding, "code_css": style_css(".code")}
+
+    def _face_view(self, face: Face, index: int, ctx: BuildContext | None = None) -> dict:
+        view = {"face": face, "index": index, "q": face.question, "sample": None,
+                "topic": "", "points": []}
+        q = face.question
+        if q is not None:
+            if face.kind == "front":
+                card_samples = [s for s in q.samples if s.card]
+                if card_samples:
+                    view["sample"] = highlight_lines(card_samples[0].code)
+            else:
+                view["points"] = list(q.key_points[:face.points])
+            view["topic"] = self._topic_titles.get(q.topic, q.topic)
+        return view
+
+    def render(self, ctx: BuildContext) -> list[Path]:
+        from weasyprint import HTML
+
+        self._topic_titles = {t.slug: t.title for t in ctx.kit.topics}
+        questions = self.cards(ctx)
+        if not questions:
+            raise RenderError("flashcards: no answered questions match the selection")
+        pages, faces = self.pages(questions)
+        self.fit(ctx, faces)
+
+        env = self.jinja(ctx, "flashcards")
+        w, h = self.sheet.size
+        layout = self.sheet.layout
+        counter = iter(range(10**9))
+        page_views = [{"side": p.side, "faces": [(slot, self._face_view(f, next(counter)))
+                                                  for slot, f in p.faces]} for p in pages]
+        html = env.get_template("sheets.html.j2").render(
+            pages=page_views, paper_w=w, paper_h=h, grid=self.sheet.grid(),
+            duplex=self.sheet.duplex, fold_x=w / 2, count=len(questions),
+            crops=self.sheet.crop_marks(),
+            **self._common(layout))
+        target = ctx.out_dir / self.output_name()
+        doc = HTML(string=html, base_url=str(ctx.templates_dir / "flashcards")).render()
+        with atomic_path(target) as tmp:
+            doc.write_pdf(tmp)
+        sheets = sum(1 for p in pages if p.side != "back")
+        self.messages.append(f"{len(questions)} cards on {sheets} sheet(s), {self.sheet.paper} "
+                             f"{layout.name}, duplex {self.sheet.duplex}")
+        return [target]

@@ -1,0 +1,363 @@
+"""Flashcard sheets, read back from the produced PDF with PyMuPDF.
+
+A synthetic bank of 17 cards (11 easy, 3 medium, 2 hard, 1 expert) fills whole sheets and part
+sheets. Card positions are taken from the PDF itself: the `Q<n>` word on each face and the dashed
+cut lines around it, never from the renderer's own geometry.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+
+import pymupdf
+import pytest
+from click.testing import CliRunner
+
+import build
+
+PT_PER_MM = 72 / 25.4
+A4 = (595.28, 841.89)
+LETTER = (612.0, 792.0)
+COUNTS = {"easy": 11, "medium": 3, "hard": 2, "expert": 1}
+LETTERS = {"easy": "E", "medium": "M", "hard": "H", "expert": "X"}
+TOLERANCE = 0.5 * PT_PER_MM
+
+
+def _write_bank(root: Path) -> dict[int, str]:
+    """Two topics; difficulties interleaved across topics so sorting has work to do."""
+    levels = [d for d, n in COUNTS.items() for _ in range(n)]
+    # Spread the levels over the numbers in a scrambled order, and over both topics.
+    order = [levels[(i * 7) % len(levels)] for i in range(len(levels))]
+    assert sorted(order) == sorted(levels)
+    numbers = list(range(2, 2 + len(order)))
+    half = numbers[len(numbers) // 2]
+    content = root / "content"
+    bank = ['[[topics]]\nslug = "first"\ntitle = "First Topic"\nfirst = 2\n'
+            f"last = {half - 1}\n",
+            '[[topics]]\nslug = "second"\ntitle = "Second Topic"\n'
+            f"first = {half}\nlast = {numbers[-1]}\n"]
+    difficulty = {}
+    for n, level in zip(numbers, order):
+        topic = "first" if n < half else "second"
+        bank.append(f'[[questions]]\nnumber = {n}\ntopic = "{topic}"\ndifficulty = "{level}"\n'
+                    f'question = "Card question number {n}?"\n')
+        difficulty[n] = level
+        folder = content / ("01-first" if topic == "first" else "02-second")
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{n:03d}-card.toml").write_text(textwrap.dedent(f'''\
+            number = {n}
+            question = "Card question number {n}?"
+            difficulty = "{level}"
+            summary = "The short answer of card {n}, a sentence or two long."
+            answer = "A longer answer that the cards do not show."
+            key_points = ["First point of {n}", "Second point of {n}", "Third point of {n}"]
+            no_samples_reason = "A fixture card."
+            '''))
+    (content / "questions.toml").write_text("\n".join(bank))
+    (content / "01-first" / "topic.toml").write_text('title = "First Topic"\nintro = "One."\n')
+    (content / "02-second" / "topic.toml").write_text('title = "Second Topic"\nintro = "Two."\n')
+    return difficulty
+
+
+def _run(root: Path, *args: str):
+    return CliRunner().invoke(
+        build.cli, ["--content", str(root / "content"), "--output", str(root / "out"),
+                    "flashcards", *args],
+        env={"KIT_CACHE_DIR": str(root / "cache")})
+
+
+def _build(root: Path, *args: str) -> pymupdf.Document:
+    result = _run(root, *args)
+    assert result.exit_code == 0, result.output
+    written = re.findall(r"wrote (\S+\.pdf)", result.output)
+    assert len(written) == 1, result.output
+    return pymupdf.open(written[0])
+
+
+@pytest.fixture(scope="module")
+def bank(tmp_path_factory) -> tuple[Path, dict[int, str]]:
+    root = tmp_path_factory.mktemp("cards")
+    return root, _write_bank(root)
+
+
+@pytest.fixture(scope="module")
+def root(bank) -> Path:
+    return bank[0]
+
+
+@pytest.fixture(scope="module")
+def difficulty(bank) -> dict[int, str]:
+    return bank[1]
+
+
+def _dashed_lines(page) -> tuple[list[pymupdf.Rect], list[pymupdf.Rect]]:
+    """The vertical and the horizontal dashed cut lines, as their bounding boxes."""
+    vertical, horizontal = [], []
+    for d in page.get_drawings():
+        if not d.get("dashes") or d["dashes"].startswith("[] "):
+            continue
+        r = d["rect"]
+        (vertical if r.width < 1 else horizontal).append(r)
+    return vertical, horizontal
+
+
+def _faces(page, pattern=r"Q\d+", half=None) -> dict[str, tuple[float, float, float, float]]:
+    """Card ID -> (card left, card top, ID x, ID y); the card is the cut box around its ID.
+
+    `half` ("left" or "right") looks at one side of the fold only.
+    """
+    _vertical, horizontal = _dashed_lines(page)
+    middle = page.rect.width / 2
+    out = {}
+    for x0, y0, *_rest, word, _b, _l, _w in page.get_text("words"):
+        if not re.fullmatch(pattern, word) or word in out:
+            continue
+        if (half == "left" and x0 > middle) or (half == "right" and x0 < middle):
+            continue
+        # The top edge of the card: the nearest dashed line above the ID that spans it.
+        top = max((r for r in horizontal if r.x0 <= x0 <= r.x1 and r.y0 <= y0),
+                  key=lambda r: r.y0)
+        out[word] = (top.x0, top.y0, x0, y0)
+    return out
+
+
+def _card_size(doc) -> tuple[float, float]:
+    vertical, horizontal = _dashed_lines(doc[0])
+    return max(r.width for r in horizontal), max(r.height for r in vertical)
+
+
+def _sides(doc, duplex: str):
+    """(front page, back page) pairs, after the test sheet."""
+    pages = list(doc)
+    if duplex == "fold":
+        return [(p, p) for p in pages]
+    return list(zip(pages[0::2], pages[1::2]))
+
+
+@pytest.fixture(scope="module")
+def default_pdf(root):
+    with _build(root) as doc:
+        yield doc
+
+
+# ------------------------------------------------------------------ count and order
+
+def test_every_card_once_sorted_by_difficulty_topic_number(default_pdf, difficulty):
+    seen = []
+    for front, _back in _sides(default_pdf, "long")[1:]:
+        ids = _faces(front)
+        seen += sorted(ids, key=lambda k: (round(ids[k][1]), ids[k][0]))
+    numbers = [int(s[1:]) for s in seen]
+    assert sorted(numbers) == sorted(difficulty)
+    rank = list(COUNTS)
+    # Topic 1 holds the lower numbers, so difficulty, then topic, then number is (rank, number).
+    assert numbers == sorted(numbers, key=lambda n: (rank.index(difficulty[n]), n))
+
+
+def test_each_difficulty_starts_a_new_sheet(default_pdf, difficulty):
+    sheets = _sides(default_pdf, "long")[1:]
+    levels = [{difficulty[int(k[1:])] for k in _faces(front)} for front, _ in sheets]
+    assert all(len(s) == 1 for s in levels), levels
+    # 11 easy cards take two 8-up sheets; the other levels one each.
+    assert [s.pop() for s in levels] == ["easy", "easy", "medium", "hard", "expert"]
+
+
+def test_fronts_and_backs_carry_id_and_a_black_and_white_mark(default_pdf, difficulty):
+    for front, back in _sides(default_pdf, "long")[1:]:
+        for page in (front, back):
+            words = [w[4] for w in page.get_text("words")]
+            for card in _faces(page):
+                level = difficulty[int(card[1:])]
+                # A shape and a letter beside the colour, and the level's name.
+                assert any(re.fullmatch(f"[\u25cf\u25a0\u25b2\u25c6]{LETTERS[level]}", w)
+                           for w in words), (card, words)
+                assert level.upper() in words
+    front, back = _sides(default_pdf, "long")[1]
+    assert "Card question number" in front.get_text()
+    assert "The short answer of card" in back.get_text() and "Second point of" in back.get_text()
+    assert "short answer" not in front.get_text()
+
+
+# ------------------------------------------------------------------ duplex registration
+
+def _assert_behind(front_page, back_page, card, duplex):
+    w, h = front_page.rect.width, front_page.rect.height
+    cw, ch = card
+    if duplex == "fold":
+        # Both faces are on one page: the front in the left half, the back in the right.
+        fronts, backs = _faces(front_page, half="left"), _faces(back_page, half="right")
+    else:
+        fronts, backs = _faces(front_page), _faces(back_page)
+    assert fronts, "no cards found"
+    assert sorted(fronts) == sorted(backs)
+    for key, (fx, fy, fix, fiy) in fronts.items():
+        bx, by, bix, biy = backs[key]
+        if duplex in ("long", "fold"):
+            want = (w - fx - cw, fy)
+        else:
+            want = (fx, h - fy - ch)
+        assert bx == pytest.approx(want[0], abs=TOLERANCE), key
+        assert by == pytest.approx(want[1], abs=TOLERANCE), key
+        # The ID sits at the same place inside the card on both faces.
+        assert bix - bx == pytest.approx(fix - fx, abs=TOLERANCE)
+        assert biy - by == pytest.approx(fiy - fy, abs=TOLERANCE)
+
+
+@pytest.mark.parametrize("paper,size", [("a4", A4), ("letter", LETTER)])
+@pytest.mark.parametrize("duplex", ["long", "short", "fold"])
+def test_every_back_lands_behind_its_front(root, paper, size, duplex):
+    with _build(root, "--paper", paper, "--duplex", duplex) as doc:
+        assert Path(doc.name).name == (f"flashcards-{paper}.pdf" if duplex == "long"
+                                       else f"flashcards-{paper}-{duplex}.pdf")
+        for page in doc:
+            assert (page.rect.width, page.rect.height) == pytest.approx(size, abs=0.5)
+        card = _card_size(doc)
+        assert card == pytest.approx((88 * PT_PER_MM, 62 * PT_PER_MM), abs=0.5)
+        count = 0
+        for front, back in _sides(doc, duplex)[1:]:
+            _assert_behind(front, back, card, duplex)
+            count += len(_faces(front, half="left" if duplex == "fold" else None))
+        assert count == sum(COUNTS.values())
+
+
+@pytest.mark.parametrize("duplex", ["long", "short"])
+def test_alignment_sheet_shows_f_and_b_behind_each_other(root, duplex):
+    with _build(root, "--duplex", duplex) as doc:
+        front, back = doc[0], doc[1]
+        fronts = _faces(front, r"F\d")
+        assert sorted(fronts) == [f"F{i}" for i in range(1, 9)]
+        # Read row by row, F1..F8 go left to right, top to bottom.
+        by_pos = sorted(fronts, key=lambda k: (round(fronts[k][1]), fronts[k][0]))
+        assert by_pos == [f"F{i}" for i in range(1, 9)]
+        backs = _faces(back, r"B\d")
+        assert sorted(backs) == [f"B{i}" for i in range(1, 9)]
+        w, h = front.rect.width, front.rect.height
+        cw, ch = _card_size(doc)
+        for key, (fx, fy, *_r) in fronts.items():
+            bx, by, *_r = backs["B" + key[1:]]
+            want = (w - fx - cw, fy) if duplex == "long" else (fx, h - fy - ch)
+            assert (bx, by) == pytest.approx(want, abs=TOLERANCE)
+
+
+def test_no_test_sheet_leaves_it_out(root):
+    with _build(root, "--no-test-sheet") as doc:
+        assert "F1" not in [w[4] for w in doc[0].get_text("words")]
+        assert _faces(doc[0])
+        # Two easy sheets, then medium, hard, expert; each a front and a back.
+        assert doc.page_count == 2 * 5
+
+
+# ------------------------------------------------------------------ print area and guides
+
+def test_nothing_printed_within_5mm_of_the_edge(root):
+    for paper in ("a4", "letter"):
+        with _build(root, "--paper", paper) as doc:
+            for n, page in enumerate(doc, start=1):
+                inner = pymupdf.Rect(5 * PT_PER_MM, 5 * PT_PER_MM,
+                                     page.rect.width - 5 * PT_PER_MM,
+                                     page.rect.height - 5 * PT_PER_MM)
+                for word in page.get_text("words"):
+                    assert inner.contains(pymupdf.Rect(word[:4])), (paper, n, word)
+                for d in page.get_drawings():
+                    assert inner.contains(d["rect"]), (paper, n, d["rect"])
+
+
+def _crop_marks(page) -> list[tuple[float, ...]]:
+    return sorted(tuple(round(v, 1) for v in d["rect"]) for d in page.get_drawings()
+                  if not d.get("dashes") or d["dashes"].startswith("[] "))
+
+
+def test_every_sheet_has_dashed_edges_and_crop_marks(default_pdf):
+    # The test sheet has every slot filled, so its dashed lines give the whole grid.
+    vertical, horizontal = _dashed_lines(default_pdf[0])
+    cw, ch = _card_size(default_pdf)
+    left, top = min(r.x0 for r in horizontal), min(r.y0 for r in horizontal)
+    right, bottom = max(r.x1 for r in horizontal), max(r.y0 for r in horizontal)
+    marks = [pymupdf.Rect(m) for m in _crop_marks(default_pdf[0])]
+    above = [r for r in marks if r.y1 < top - 1]
+    below = [r for r in marks if r.y0 > bottom + 1]
+    beside = [r for r in marks if r.x1 < left - 1 or r.x0 > right + 1]
+    # Marks in the margin, in line with every column and row edge, on all four sides.
+    assert len(above) == len(below) == 3 and len(beside) == 2 * 5
+    for group in (above, below):
+        assert sorted((r.x0 + r.x1) / 2 - left for r in group) == \
+            pytest.approx([0, cw, 2 * cw], abs=1)
+    rows = sorted((r.y0 + r.y1) / 2 - top for r in beside)
+    assert rows[0::2] == pytest.approx([i * ch for i in range(5)], abs=1)
+    grid = pymupdf.Rect(left, top, right, bottom)
+
+    def margin_marks(page):
+        return [m for m in _crop_marks(page) if not pymupdf.Rect(m).intersects(grid)]
+
+    assert len(margin_marks(default_pdf[0])) == 3 + 3 + 2 * 5
+    for n, page in enumerate(default_pdf, start=1):
+        assert _dashed_lines(page)[1], f"page {n} has no dashed cut lines"
+        assert margin_marks(page) == margin_marks(default_pdf[0]), f"page {n}: crop marks differ"
+
+
+# ------------------------------------------------------------------ layouts and filters
+
+def test_4up_large_print(root):
+    with _build(root, "--layout", "4up") as doc:
+        assert Path(doc.name).name == "flashcards-a4-4up.pdf"
+        cw, ch = _card_size(doc)
+        assert (cw, ch) == pytest.approx((92 * PT_PER_MM, 126 * PT_PER_MM), abs=0.5)
+        front, back = doc[2], doc[3]
+        assert len(_faces(front)) == 4
+        _assert_behind(front, back, (cw, ch), "long")
+        size = max(s["size"] for b in front.get_text("dict")["blocks"] for line in b.get("lines", [])
+                   for s in line["spans"] if "Card question" in s["text"])
+        assert size >= 14
+
+
+def test_difficulty_filter_selects_cards(root, difficulty):
+    with _build(root, "--difficulty", "hard", "--difficulty", "expert", "--no-test-sheet") as doc:
+        ids = {k for p in doc for k in _faces(p)}
+        assert {int(k[1:]) for k in ids} == {n for n, d in difficulty.items()
+                                             if d in ("hard", "expert")}
+
+
+# ------------------------------------------------------------------ overflow
+
+def _add_card_sample(root: Path, lines: int) -> Path:
+    path = next((root / "content" / "01-first").glob("002-*.toml"))
+    code = "\n".join(f"print({i} * {i})  # line {i} of a long sample" for i in range(lines))
+    output = "\n".join(str(i * i) for i in range(lines))
+    path.write_text(path.read_text().replace(
+        'no_samples_reason = "A fixture card."\n', "")
+        + f"\n[[samples]]\ntitle = \"Long\"\ncard = true\ncode = '''\n{code}\n'''\n"
+          f"output = '''\n{output}\n'''\n")
+    return path
+
+
+def test_a_long_face_is_shrunk_and_reported(tmp_path):
+    _write_bank(tmp_path)
+    _add_card_sample(tmp_path, 13)
+    result = _run(tmp_path)
+    assert result.exit_code == 0, result.output
+    assert re.search(r"1 card face\(s\) set below 10 pt to fit: fronts Q2\n", result.output), \
+        result.output
+    with pymupdf.open(tmp_path / "out" / "flashcards-a4.pdf") as doc:
+        page = next(p for p in doc if "Q2" in [w[4] for w in p.get_text("words")])
+        sizes = [s["size"] for b in page.get_text("dict")["blocks"] for line in b.get("lines", [])
+                 for s in line["spans"] if "long sample" in s["text"]]
+        assert sizes and min(sizes) < 8.0 and min(sizes) >= 7.0 - 0.05
+        # Shrunk, not clipped: the last line of the sample is still on the card.
+        assert "line 12 of a long sample" in page.get_text()
+
+
+def test_a_face_that_never_fits_fails_naming_card_and_face(tmp_path):
+    _write_bank(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "flashcards-a4.pdf").write_bytes(b"previous good file")
+    _add_card_sample(tmp_path, 40)
+    result = _run(tmp_path)
+    assert result.exit_code == 3, result.output
+    assert "Q2 (front)" in result.output and "shorten the text" in result.output
+    assert "Traceback" not in result.output
+    # The failed build left the earlier output alone.
+    assert (out / "flashcards-a4.pdf").read_bytes() == b"previous good file"
+    assert sorted(p.name for p in out.iterdir()) == ["flashcards-a4.pdf"]
