@@ -165,7 +165,8 @@ class Deck:
                 if sample.slide:
                     self.code_slides(q, sample)
         self.list_slides("Recap", [[Run(f"{q.card_id}  ", 0, bold=True),
-                                    Run(q.key_points[0] if q.key_points else q.summary, 0)]
+                                    *inline_runs(q.key_points[0] if q.key_points
+                                                 else q.summary, 0)]
                                    for q in self.topic.questions],
                          notes=self.recap_notes())
         self.discussion_slides()
@@ -191,7 +192,7 @@ class Deck:
                            f"{n} questions in this deck: {mix}."])
 
     def agenda_line(self, q: Question) -> list[Run]:
-        return [Run(f"{q.card_id}  ", 0, bold=True), Run(q.question, 0),
+        return [Run(f"{q.card_id}  ", 0, bold=True), *inline_runs(q.question, 0),
                 Run(f"  {DIFFICULTY_LETTERS[q.difficulty]}", 0, bold=True,
                     color=BADGE[q.difficulty])]
 
@@ -215,7 +216,7 @@ class Deck:
         self.badge(slide, q.difficulty, Rect(t.x + t.w - badge_w, t.y + (t.h - badge_h) // 2,
                                              badge_w, badge_h))
         body = self.placeholder(slide, 1, "Question")
-        self.fit_single(body, lambda s: [Para([Run(q.question, s)], line_pitch(s))],
+        self.fit_single(body, lambda s: [Para(inline_runs(q.question, s), line_pitch(s))],
                         QUESTION_SIZES, what=f"{q.card_id} question")
         cue = self.placeholder(slide, 2, "Cue")
         self.fit_single(cue, lambda s: [Para([Run("Think about it: what would you answer? "
@@ -244,9 +245,9 @@ class Deck:
     def answer_slides(self, q: Question) -> None:
         def paras(size: float, summary: bool = True) -> list[Para]:
             small = size - 2
-            out = [Para([Run(q.summary, size)], line_pitch(size), space_after=10)] if summary \
-                else []
-            out += [bullet([Run(p, small)], small) for p in q.key_points]
+            out = [Para(inline_runs(q.summary, size), line_pitch(size), space_after=10)] \
+                if summary else []
+            out += [bullet(inline_runs(p, small), small) for p in q.key_points]
             return out
 
         notes = [f"{q.card_id}: {q.question}", "", "Full answer:", markdown_text(q.answer)]
@@ -270,7 +271,7 @@ class Deck:
         for q in self.topic.questions:
             if q.follow_ups:
                 f = q.follow_ups[0]
-                items.append([Run(f"{q.card_id}  ", 0, bold=True), Run(f.question, 0)])
+                items.append([Run(f"{q.card_id}  ", 0, bold=True), *inline_runs(f.question, 0)])
                 notes.append(f"{q.card_id}: {f.question}\n    {f.answer}")
         if not items:
             items = [[Run("Which answer today surprised you, and why?", 0)],
@@ -587,6 +588,15 @@ class Deck:
 
 
 # ------------------------------------------------------------------ helpers
+
+
+def inline_runs(text: str, size: float) -> list[Run]:
+    """Plain-text fields with `backticks` as code: the quoted parts set in the code font."""
+    parts = text.split("`")
+    if len(parts) % 2 == 0:        # an unpaired backtick: show the text as written
+        return [Run(text, size)]
+    return [Run(part, size, CODE_FONT if i % 2 else None)
+            for i, part in enumerate(parts) if part]
 
 
 def bullet(runs: list[Run], size: float) -> Para:
