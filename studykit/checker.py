@@ -24,11 +24,13 @@ from packaging.version import Version
 from .model import Kit, Question, Sample
 
 # Bump when the way samples are run changes, so cached results from the old way are not reused.
-RUNNER_VERSION = "1"
+RUNNER_VERSION = "2"
 DEFAULT_TIMEOUT = 10.0
 OUTPUT_CAP = 256 * 1024
 MEMORY_CAP = 512 * 1024 * 1024
 FILE_SIZE_CAP = 16 * 1024 * 1024
+# Processes (and threads: the kernel counts both) one sample may have at once.
+PROCESS_CAP = 64
 MIN_VERSION = (3, 10)
 
 # A venv's python would let samples import the kit's own dependencies: run its base instead.
@@ -101,7 +103,8 @@ class RunResult:
     stdout: str
     stderr: str
     returncode: int | None
-    status: str  # "exited", "timeout", "output-cap", "memory", "cpu", "killed"
+    # "exited", "timeout", "output-cap", "memory", "cpu", "processes", "file-size", "killed"
+    status: str
     exception: str | None = None
     truncated: bool = False
 
@@ -148,15 +151,94 @@ class CheckReport:
 
 # ---------------------------------------------------------------- running one sample
 
-def _limits(timeout: float) -> Callable[[], None]:
+def cpu_cap(timeout: float) -> int:
+    """CPU seconds a sample may use: a backstop below the wall clock, for samples that spin."""
+    return max(1, int(timeout * 0.8))
+
+
+class ProcessCap:
+    """A limit on the processes of one sample that holds even for root.
+
+    RLIMIT_NPROC counts per user and root ignores it, so where the pids cgroup controller can be
+    written (v1 or v2) each run gets a cgroup of its own with pids.max; otherwise, as an ordinary
+    user, RLIMIT_NPROC does the job. `enforced` says whether either is in force.
+    """
+
+    ROOTS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))
+
+    def __init__(self, limit: int = PROCESS_CAP) -> None:
+        self.limit = limit
+        self.group: Path | None = None
+        for root in self.ROOTS:
+            if not (root / "cgroup.procs").exists() or not os.access(root, os.W_OK):
+                continue
+            if root.name != "pids" and "pids" not in _read(root / "cgroup.subtree_control"):
+                continue
+            try:
+                group = Path(tempfile.mkdtemp(prefix="studykit-", dir=root))
+                (group / "pids.max").write_text(str(limit))
+            except OSError:
+                continue
+            self.group = group
+            break
+        self.rlimit = self.group is None and os.geteuid() != 0
+        self.enforced = self.group is not None or self.rlimit
+
+    @classmethod
+    def available(cls) -> bool:
+        cap = cls()
+        cap.close()
+        return cap.enforced
+
+    def enter(self) -> None:
+        """In the child, before exec."""
+        if self.group is not None:
+            (self.group / "cgroup.procs").write_text(str(os.getpid()))
+        elif self.rlimit:
+            import resource
+
+            resource.setrlimit(resource.RLIMIT_NPROC, (self.limit, self.limit))
+
+    def hit(self) -> bool:
+        if self.group is None:
+            return False
+        events = _read(self.group / "pids.events")
+        return any(line.split()[-1] != "0" for line in events.splitlines()
+                   if line.startswith("max"))
+
+    def close(self) -> None:
+        if self.group is None:
+            return
+        for _ in range(50):
+            try:
+                self.group.rmdir()
+                return
+            except OSError:   # still has tasks: they were SIGKILLed and are being reaped
+                for pid in _read(self.group / "cgroup.procs").split():
+                    try:
+                        os.kill(int(pid), signal.SIGKILL)
+                    except (ProcessLookupError, PermissionError, ValueError):
+                        pass
+                threading.Event().wait(0.02)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError:
+        return ""
+
+
+def _limits(timeout: float, cap: ProcessCap) -> Callable[[], None]:
     def apply() -> None:
         import resource
 
-        cpu = int(timeout) + 1
+        cpu = cpu_cap(timeout)
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
         resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
         resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_SIZE_CAP, FILE_SIZE_CAP))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        cap.enter()
     return apply
 
 
@@ -175,6 +257,7 @@ def _read_capped(path: Path, cap: int) -> tuple[str, bool]:
 def run_sample(code: str, interpreter: Interpreter, timeout: float = DEFAULT_TIMEOUT) -> RunResult:
     """Run code as a script in a fresh process, own temp dir, scrubbed env and hard limits."""
     base = Path(tempfile.mkdtemp(prefix="kit-sample-"))
+    cap = ProcessCap()
     try:
         work = base / "work"
         work.mkdir()
@@ -185,7 +268,7 @@ def run_sample(code: str, interpreter: Interpreter, timeout: float = DEFAULT_TIM
             proc = subprocess.Popen(
                 [interpreter.executable, "-I", "sample.py"], cwd=work, stdin=subprocess.DEVNULL,
                 stdout=out, stderr=err, env=_scrubbed_env(str(work)), start_new_session=True,
-                preexec_fn=_limits(timeout),
+                preexec_fn=_limits(timeout, cap),
             )
             status = "exited"
             try:
@@ -202,18 +285,24 @@ def run_sample(code: str, interpreter: Interpreter, timeout: float = DEFAULT_TIM
         stdout, truncated = _read_capped(out_path, OUTPUT_CAP)
         stderr, _ = _read_capped(err_path, OUTPUT_CAP)
         rc = proc.returncode
+        last = _last_line(stderr)
         if status == "exited":
-            if truncated or rc == -signal.SIGXFSZ:
+            if truncated:
                 status = "output-cap"
             elif rc == -signal.SIGXCPU:
                 status = "cpu"
+            elif cap.hit() or (cap.rlimit and "Resource temporarily unavailable" in stderr):
+                status = "processes"
+            elif rc == -signal.SIGXFSZ or "File too large" in last:
+                status = "file-size"
             elif rc is not None and rc < 0:
                 status = "killed"
-            elif "MemoryError" in _last_line(stderr):
+            elif "MemoryError" in last:
                 status = "memory"
         return RunResult(stdout=stdout, stderr=stderr[-4000:], returncode=rc, status=status,
                          exception=_exception_name(stderr), truncated=truncated)
     finally:
+        cap.close()
         shutil.rmtree(base, ignore_errors=True)
 
 
@@ -256,9 +345,15 @@ def output_matches(expected: str, actual: str) -> bool:
 
 def judge(sample: Sample, result: RunResult) -> tuple[str, str, str]:
     """(status, reason, detail) for one run of a sample against what the content expects."""
-    limits = {"timeout": "timed out", "output-cap": f"printed more than {OUTPUT_CAP // 1024} KB "
-              "(output cut)", "memory": f"ran out of memory (cap {MEMORY_CAP // 2**20} MB)",
-              "cpu": "used too much CPU time", "killed": f"was killed (signal {-(result.returncode or 0)})"}
+    limits = {
+        "timeout": "timed out",
+        "output-cap": f"printed more than {OUTPUT_CAP // 1024} KB (output cut)",
+        "memory": f"ran out of memory (cap {MEMORY_CAP // 2**20} MB)",
+        "cpu": "used too much CPU time",
+        "processes": f"hit the process limit ({PROCESS_CAP} processes and threads)",
+        "file-size": f"wrote a file over the size limit ({FILE_SIZE_CAP // 2**20} MB)",
+        "killed": f"was killed (signal {-(result.returncode or 0)})",
+    }
     if result.status in limits:
         return "failed", limits[result.status], _tail(result.stderr)
     if sample.raises:

@@ -145,3 +145,84 @@ def test_verified_on_lists_passing_interpreters(bank, here, tmp_path):
     report = checker.check(kit, [here], cache=ResultCache(None))
     q2 = kit.question(2)
     assert report.verified_on(q2, q2.samples[0]) == [here]
+
+
+# ------------------------------------------------------------------ limits, with real offenders
+
+def test_unbounded_allocation_is_stopped_at_the_memory_cap(here):
+    code = """
+    chunks = []
+    while True:
+        chunks.append(bytearray(50 * 1024 * 1024))
+    """
+    status, reason, _ = outcome(sample(code), here)
+    assert (status, reason) == ("failed", "ran out of memory (cap 512 MB)")
+
+
+def test_a_spinning_sample_is_stopped_by_the_cpu_limit(here, monkeypatch):
+    # A long wall clock, so only the CPU limit can stop it.
+    monkeypatch.setattr(checker, "cpu_cap", lambda timeout: 1)
+    status, reason, _ = outcome(sample("while True:\n    pass\n"), here, timeout=60)
+    assert (status, reason) == ("failed", "used too much CPU time")
+
+
+@pytest.mark.skipif(not checker.ProcessCap.available(),
+                    reason="no pids cgroup to write and running as root: nothing can cap processes")
+def test_a_fork_loop_is_stopped_by_the_process_limit(here):
+    code = """
+    import os, time
+    children = 0
+    try:
+        while True:
+            if os.fork() == 0:
+                time.sleep(30)
+                os._exit(0)
+            children += 1
+    except OSError as exc:
+        print("stopped after", children, type(exc).__name__)
+        raise
+    """
+    result = run_sample(textwrap.dedent(code), here, timeout=20)
+    status, reason, _ = judge(sample(code), result)
+    assert (status, reason) == ("failed",
+                                f"hit the process limit ({checker.PROCESS_CAP} processes and threads)")
+    children = int(result.stdout.split()[2])
+    assert 0 < children < checker.PROCESS_CAP
+
+
+def test_process_cap_leaves_no_cgroup_behind():
+    cap = checker.ProcessCap()
+    group = cap.group
+    cap.close()
+    assert group is None or not group.exists()
+
+
+def test_a_huge_file_is_stopped_at_the_file_size_cap(here):
+    code = """
+    with open("big.bin", "wb") as fh:
+        while True:
+            fh.write(b"x" * 1024 * 1024)
+    """
+    status, reason, _ = outcome(sample(code), here)
+    assert (status, reason) == ("failed", "wrote a file over the size limit (16 MB)")
+
+
+def test_the_working_directory_is_removed_afterwards(here):
+    result = run_sample("import os\nprint(os.getcwd())\n", here)
+    work = result.stdout.strip()
+    assert work.startswith("/") and "kit-sample-" in work
+    import os
+    assert not os.path.exists(work) and not os.path.exists(os.path.dirname(work))
+
+
+def test_a_limit_failure_does_not_stop_the_other_samples(bank, tmp_path, here):
+    path = next(bank.glob("01-alpha/002-*.toml"))
+    text = path.read_text()
+    path.write_text(text.replace("[[samples]]", '[[samples]]\ntitle = "Hog"\n'
+                                 "code = '''\nx = bytearray(2 * 1024 ** 3)\n'''\n"
+                                 "output = ''\n\n[[samples]]", 1))
+    kit = load_kit(bank)
+    report = checker.check(kit, [here], cache=ResultCache(None))
+    statuses = {(o.question.number, o.sample.title): (o.status, o.reason) for o in report.outcomes}
+    assert statuses[(2, "Hog")] == ("failed", "ran out of memory (cap 512 MB)")
+    assert sum(1 for s, _ in statuses.values() if s == "passed") >= 3
