@@ -7,6 +7,7 @@ handbook, the flashcards and the slide decks.
 
 from __future__ import annotations
 
+import signal
 import sys
 import time
 from collections import defaultdict
@@ -320,5 +321,12 @@ def build_all(project: Project):
     click.echo(f"answered {answered}/{total}")
 
 
+def _terminate(signum, frame):
+    # SIGTERM (kill, a CI timeout) unwinds like Ctrl-C, so temporary files are removed and
+    # every output already in place stays as it was.
+    raise KeyboardInterrupt
+
+
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, _terminate)
     cli()

@@ -11,6 +11,7 @@ from . import checker
 from .checker import CheckReport, Interpreter, ResultCache
 from .loader import load_kit
 from .model import Kit, Selection
+from .output import remove_stray_parts
 from .render.base import PROJECT_ROOT, BuildContext, Renderer
 
 # Imported only when used: WeasyPrint and python-pptx take a while to load.
@@ -60,5 +61,7 @@ class Project:
         return getattr(module, cls_name)(**options)
 
     def render(self, renderer: Renderer, kit: Kit, report: CheckReport | None) -> list[Path]:
+        # A build killed outright (SIGKILL) could not remove its temporary files: do it now.
+        remove_stray_parts(self.output_dir)
         ctx = BuildContext(kit=kit, report=report, out_dir=self.output_dir)
         return renderer.render(ctx)

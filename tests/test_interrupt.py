@@ -1,0 +1,71 @@
+"""A build stopped mid-render leaves the outputs a user already has exactly as they were."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXTURE_BANK, ROOT
+
+GOOD = b"%PDF-1.7 the handbook the user already printed from\n"
+
+
+def _start(tmp_path: Path) -> tuple[subprocess.Popen, Path]:
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURE_BANK, content)
+    out = tmp_path / "output"
+    out.mkdir()
+    (out / "handbook.pdf").write_bytes(GOOD)
+    env = dict(os.environ, KIT_CACHE_DIR=str(tmp_path / "cache"))
+    proc = subprocess.Popen([sys.executable, str(ROOT / "build.py"), "--content", str(content),
+                             "--output", str(out), "handbook"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    return proc, out
+
+
+def _wait_for_part(proc: subprocess.Popen, out: Path, limit: float = 120) -> Path:
+    """Poll until the render has opened its temporary file: the moment of most risk."""
+    end = time.monotonic() + limit
+    while time.monotonic() < end and proc.poll() is None:
+        parts = list(out.glob(".*.part"))
+        if parts:
+            return parts[0]
+        time.sleep(0.002)
+    pytest.fail("the render finished or stalled before it wrote anything")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_render_keeps_the_old_output(tmp_path, sig):
+    proc, out = _start(tmp_path)
+    _wait_for_part(proc, out)
+    proc.send_signal(sig)
+    _stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr.decode()
+    assert "interrupted: outputs already built are unchanged" in stderr.decode()
+    assert "Traceback" not in stderr.decode()
+    assert (out / "handbook.pdf").read_bytes() == GOOD
+    assert sorted(p.name for p in out.iterdir()) == ["handbook.pdf"]
+
+
+def test_a_killed_render_keeps_the_old_output_and_the_next_build_cleans_up(tmp_path):
+    proc, out = _start(tmp_path)
+    _wait_for_part(proc, out)
+    proc.kill()   # SIGKILL: nothing in the process can run
+    proc.communicate(timeout=60)
+    assert (out / "handbook.pdf").read_bytes() == GOOD
+    # The next build removes what the killed one could not, and replaces the output whole.
+    env = dict(os.environ, KIT_CACHE_DIR=str(tmp_path / "cache"))
+    done = subprocess.run([sys.executable, str(ROOT / "build.py"), "--content",
+                           str(tmp_path / "content"), "--output", str(out), "handbook"],
+                          capture_output=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr.decode()
+    assert sorted(p.name for p in out.iterdir()) == ["handbook.pdf"]
+    assert (out / "handbook.pdf").read_bytes().startswith(b"%PDF-")
+    assert (out / "handbook.pdf").read_bytes() != GOOD
