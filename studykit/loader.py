@@ -120,7 +120,27 @@ class _FileChecker:
             elif not _is_kind(data[key], kind):
                 self.add(prefix + (key,), f"expected {kind}, found {_describe(data[key])}")
                 ok = False
+        for key, value in data.items():
+            values = value if isinstance(value, list) else [value]
+            for i, item in enumerate(values):
+                if isinstance(item, str):
+                    self.control_characters(prefix + (key,) + ((i,) if value is values else ()),
+                                            item)
         return ok
+
+    def control_characters(self, key_path: tuple, text: str) -> None:
+        # They print as nothing or as boxes, and XML (so every .pptx) cannot hold them at all.
+        m = _CONTROL.search(text)
+        if m:
+            self.add(key_path, f"contains the control character U+{ord(m.group()):04X}; remove "
+                     "it (in code, write it as an escape such as '\\x07')")
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _span(bank: dict) -> str:
+    return f"{min(bank)} to {max(bank)}" if bank else "none"
 
 
 def _field_name(key_path: tuple) -> str:
@@ -235,8 +255,9 @@ def load_kit(content_dir: Path, *, check_syntax: bool = True,
                                         "number", f"is {q.number} but the file name says "
                                         f"{int(fm.group(1))}"))
             if q.number in seen:
-                problems.append(Problem(path, None, "number", f"question {q.number} is answered "
-                                        f"twice: also in {seen[q.number]}"))
+                problems.append(Problem(path, Locator(path.read_text("utf-8")).line("number"),
+                                        "number", f"question {q.number} is answered twice: "
+                                        f"also in {seen[q.number]}"))
                 continue
             seen[q.number] = path
             questions.setdefault(topic.slug, []).append(q)
@@ -248,7 +269,8 @@ def load_kit(content_dir: Path, *, check_syntax: bool = True,
                 if n not in bank:
                     loc = loc or Locator(q.path.read_text("utf-8"))
                     problems.append(Problem(q.path, loc.line("see_also"), "see_also",
-                                            f"{n} is not a question of the bank (2 to 170)"))
+                                            f"{n} is not a question of the bank "
+                                            f"({_span(bank)})"))
 
     if problems:
         raise ContentError(problems)
@@ -299,7 +321,8 @@ def _load_question(path: Path, topic: Topic, bank: dict[int, BankEntry],
     number = data["number"]
     entry = bank.get(number)
     if entry is None:
-        fc.add(("number",), f"{number} is not in the bank (questions are numbered 2 to 170)")
+        fc.add(("number",), f"{number} is not in the bank (questions are numbered "
+               f"{_span(bank)})")
     else:
         if entry.topic != topic.slug:
             fc.add(("number",), f"question {number} belongs to topic {entry.topic!r}, "

@@ -71,8 +71,8 @@ def test_selection_filters_by_number_topic_and_difficulty(bank):
      "samples[0].titel: unknown key 'titel'; did you mean 'title'?"),
     ('references = ["https://docs', 'references = ["docs', "references =",
      "references[0]: 'docs.python.org/3/library/functions.html#print' is not an http(s) URL"),
-    ('`print` converts', '<b>print</b> converts', "<b>print</b>",
-     "answer: raw HTML '<b>' is not allowed"),
+    ('`print` converts', '![print](print.png) converts', "![print]",
+     "answer: images are not supported in answers"),
 ])
 def test_field_errors_name_file_line_and_field(bank, old, new, needle, expected):
     edit(bank, Q2, old, new)
