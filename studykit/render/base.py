@@ -10,6 +10,8 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from ..checker import CheckReport, Interpreter
+from ..errors import RenderError
+from ..glyphs import missing_glyphs
 from ..model import Kit, Question, Sample
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -56,3 +58,15 @@ class Renderer(ABC):
             undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
         )
         return env
+
+    def require_glyphs(self, ctx: BuildContext) -> None:
+        """Fail, naming each character and where it is, if the print would show empty boxes."""
+        missing = missing_glyphs(ctx.kit.questions)
+        if missing:
+            lines = [f"  {m.describe()}" for m in missing[:20]]
+            if len(missing) > 20:
+                lines.append(f"  and {len(missing) - 20} more")
+            raise RenderError(f"{self.name}: no installed font can draw these characters, which "
+                              "would print as empty boxes; install a font that covers them (for "
+                              "CJK: apt install fonts-noto-cjk) or write them another way:\n"
+                              + "\n".join(lines))

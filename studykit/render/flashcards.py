@@ -351,6 +351,7 @@ class FlashcardRenderer(Renderer):
         questions = self.cards(ctx)
         if not questions:
             raise RenderError("flashcards: no answered questions match the selection")
+        self.require_glyphs(ctx)
         pages, faces = self.pages(questions)
         self.fit(ctx, faces)
 

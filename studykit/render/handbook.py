@@ -257,6 +257,7 @@ class HandbookRenderer(Renderer):
     def render(self, ctx: BuildContext) -> list[Path]:
         if not ctx.kit.questions:
             raise RenderError("handbook: no answered questions match the selection")
+        self.require_glyphs(ctx)
         document = self.layout(ctx)
         target = ctx.out_dir / self.output_name()
         with atomic_path(target) as tmp:
