@@ -193,8 +193,12 @@ def _indent(text: str) -> str:
 
 
 def _interpreters(python_paths, all_pythons: bool):
+    project = click.get_current_context().find_object(Project)
+    cache_file = (project.cache_dir / "interpreters.json"
+                  if project is not None and project.use_cache else None)
     try:
-        found = checker.discover(all_pythons=all_pythons, extra=python_paths)
+        found = checker.discover(all_pythons=all_pythons, extra=python_paths,
+                                 cache_file=cache_file)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--python") from None
     if not found:

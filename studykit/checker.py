@@ -68,7 +68,56 @@ def probe(path: str) -> Interpreter | None:
                        abiflags=parts[3] if len(parts) > 3 else "")
 
 
-def discover(all_pythons: bool = False, extra: Iterable[str] = ()) -> list[Interpreter]:
+class ProbeCache:
+    """What each interpreter said it was, keyed on its path, size and modification time.
+
+    Asking five interpreters takes most of a warm check's second; an interpreter that has not
+    changed on disk gives the same answer.
+    """
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.data: dict[str, dict] = {}
+        self.dirty = False
+        if path and path.is_file():
+            try:
+                self.data = json.loads(path.read_text("utf-8"))
+            except (OSError, ValueError):
+                self.data = {}
+
+    @staticmethod
+    def _stamp(path: str) -> str | None:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        return f"{os.path.realpath(path)}:{st.st_size}:{st.st_mtime_ns}"
+
+    def probe(self, path: str) -> Interpreter | None:
+        stamp = self._stamp(path)
+        if stamp is None:
+            return None
+        hit = self.data.get(path)
+        if hit and hit.get("stamp") == stamp:
+            return Interpreter(**hit["interp"]) if hit["interp"] else None
+        interp = probe(path)
+        self.data[path] = {"stamp": stamp, "interp": asdict(interp) if interp else None}
+        self.dirty = True
+        return interp
+
+    def save(self) -> None:
+        if not self.path or not self.dirty:
+            return
+        from .output import atomic_write_text
+
+        try:
+            atomic_write_text(self.path, json.dumps(self.data, indent=1, sort_keys=True))
+        except OSError:
+            pass
+
+
+def discover(all_pythons: bool = False, extra: Iterable[str] = (),
+             cache_file: Path | None = None) -> list[Interpreter]:
     """The interpreters to check on: `extra` paths, plus either this one or every CPython 3.10+."""
     candidates: list[str] = list(extra)
     if all_pythons:
@@ -80,12 +129,13 @@ def discover(all_pythons: bool = False, extra: Iterable[str] = ()) -> list[Inter
         candidates += sorted(str(p) for p in root.glob("versions/*/bin/python3"))
     elif not candidates:
         candidates.append(sys.executable)
+    cache = ProbeCache(cache_file)
     found: dict[str, Interpreter] = {}
     explicit = set(extra)
     for path in candidates:
         if path not in explicit and not os.access(path, os.X_OK):
             continue
-        interp = probe(path)
+        interp = cache.probe(path)
         if interp is None:
             if path in explicit:
                 raise ValueError(f"{path} is not a CPython interpreter that can be run")
@@ -93,6 +143,7 @@ def discover(all_pythons: bool = False, extra: Iterable[str] = ()) -> list[Inter
         if Version(interp.version).release[:2] < MIN_VERSION and path not in explicit:
             continue
         found.setdefault(os.path.realpath(interp.executable), interp)
+    cache.save()
     return sorted(found.values(), key=lambda i: (i.version_key, i.abiflags))
 
 

@@ -226,3 +226,19 @@ def test_a_limit_failure_does_not_stop_the_other_samples(bank, tmp_path, here):
     statuses = {(o.question.number, o.sample.title): (o.status, o.reason) for o in report.outcomes}
     assert statuses[(2, "Hog")] == ("failed", "ran out of memory (cap 512 MB)")
     assert sum(1 for s, _ in statuses.values() if s == "passed") >= 3
+
+
+def test_interpreter_probes_are_cached_until_the_file_changes(tmp_path, monkeypatch):
+    fake = tmp_path / "python3"
+    fake.write_text("#!/bin/sh\nexec %s \"$@\"\n" % sys.executable)
+    fake.chmod(0o755)
+    calls = []
+    real = checker.probe
+    monkeypatch.setattr(checker, "probe", lambda p: calls.append(p) or real(p))
+    cache = tmp_path / "interpreters.json"
+    first = checker.discover(extra=[str(fake)], cache_file=cache)
+    second = checker.discover(extra=[str(fake)], cache_file=cache)
+    assert first == second and len(first) == 1 and calls == [str(fake)]
+    fake.write_text(fake.read_text() + "# changed\n")
+    checker.discover(extra=[str(fake)], cache_file=cache)
+    assert calls == [str(fake), str(fake)]
