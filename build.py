@@ -268,8 +268,11 @@ def _render(project: Project, name: str, selection: Selection, options: dict,
             raise KitClickError([f"{name}: not built, {len(report.failures)} sample check(s) "
                                  "failed"], EXIT_SAMPLE_FAILED)
     started = time.perf_counter()
-    paths = project.render(renderer, kit, report)
-    for line in getattr(renderer, "messages", []):
+    paths = project.render(renderer, kit, report, options)
+    if renderer.up_to_date:
+        click.echo(f"{name}: up to date ({len(paths)} file(s) built from the same inputs)")
+        return
+    for line in renderer.messages:
         click.echo(f"{name}: {line}")
     for p in paths:
         click.echo(f"wrote {_rel(p)}")

@@ -60,8 +60,23 @@ class Project:
             raise
         return getattr(module, cls_name)(**options)
 
-    def render(self, renderer: Renderer, kit: Kit, report: CheckReport | None) -> list[Path]:
+    def render(self, renderer: Renderer, kit: Kit, report: CheckReport | None,
+               options: dict | None = None) -> list[Path]:
+        """Render unless the output is up to date (then `renderer.up_to_date` is set)."""
+        from .freshness import OutputManifest, fingerprint
+
         # A build killed outright (SIGKILL) could not remove its temporary files: do it now.
         remove_stray_parts(self.output_dir)
         ctx = BuildContext(kit=kit, report=report, out_dir=self.output_dir)
-        return renderer.render(ctx)
+        manifest = OutputManifest(self.cache_dir / "outputs.json" if self.use_cache else None)
+        options = options or {}
+        slot = manifest.slot(renderer, options, self.output_dir)
+        key = fingerprint(renderer, options, ctx)
+        if self.use_cache:
+            fresh = manifest.fresh(slot, key)
+            if fresh is not None:
+                renderer.up_to_date = True
+                return fresh
+        paths = renderer.render(ctx)
+        manifest.record(slot, key, paths)
+        return paths

@@ -45,6 +45,8 @@ class Renderer(ABC):
 
     def __init__(self) -> None:
         self.messages = []
+        # Set by the project when the output on disk was built from the same inputs.
+        self.up_to_date = False
 
     @abstractmethod
     def render(self, ctx: BuildContext) -> list[Path]:

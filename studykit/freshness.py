@@ -1,0 +1,113 @@
+"""Whether an output is up to date: outputs are keyed on a hash of everything that shapes them.
+
+The key covers the selected content, what the check verified each sample on, the renderer and
+its options, the templates, the kit's own code, the versions of the rendering libraries and the
+build date (printed on the cover and the title slides). An output whose key matches and whose
+files are on disk as they were written is not rendered again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+
+from .checker import CheckReport
+from .model import Kit
+from .output import atomic_write_text
+from .render.base import PROJECT_ROOT, BuildContext, Renderer
+
+LIBRARIES = ("weasyprint", "python-pptx", "pygments", "markdown-it-py", "jinja2", "fonttools")
+
+
+@lru_cache(maxsize=None)
+def _tree_digest(root: Path) -> str:
+    h = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        h.update(str(path.relative_to(root)).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def _library_versions() -> str:
+    out = []
+    for name in LIBRARIES:
+        try:
+            out.append(f"{name}={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            out.append(f"{name}=none")
+    return ",".join(out)
+
+
+def _verified(report: CheckReport | None) -> list:
+    if report is None:
+        return []
+    return sorted((o.question.number, o.sample.index, o.interpreter.label, o.status)
+                  for o in report.outcomes)
+
+
+def fingerprint(renderer: Renderer, options: dict, ctx: BuildContext) -> str:
+    h = hashlib.sha256()
+    for part in (
+        renderer.name,
+        json.dumps(options, sort_keys=True, default=str),
+        _content_repr(ctx.kit),
+        json.dumps(_verified(ctx.report)),
+        _tree_digest(ctx.templates_dir),
+        _tree_digest(PROJECT_ROOT / "studykit"),
+        _library_versions(),
+        ctx.build_date.isoformat(),
+    ):
+        h.update(part.encode("utf-8", "surrogatepass"))
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def _content_repr(kit: Kit) -> str:
+    # Frozen dataclasses: their repr is a full, ordered description of the content.
+    return repr((kit.topics, kit.questions, kit.bank))
+
+
+def _stamp(path: Path) -> list | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns]
+
+
+class OutputManifest:
+    """The key each output was last built from, and the size and time of the files it wrote."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.data: dict[str, dict] = {}
+        if path and path.is_file():
+            try:
+                self.data = json.loads(path.read_text("utf-8"))
+            except (OSError, ValueError):
+                self.data = {}
+
+    @staticmethod
+    def slot(renderer: Renderer, options: dict, out_dir: Path) -> str:
+        return f"{os.path.realpath(out_dir)}|{renderer.name}|{json.dumps(options, sort_keys=True)}"
+
+    def fresh(self, slot: str, key: str) -> list[Path] | None:
+        entry = self.data.get(slot)
+        if not entry or entry.get("key") != key:
+            return None
+        files = [(Path(p), stamp) for p, stamp in entry["files"]]
+        if not files or any(_stamp(p) != stamp for p, stamp in files):
+            return None
+        return [p for p, _ in files]
+
+    def record(self, slot: str, key: str, paths: list[Path]) -> None:
+        self.data[slot] = {"key": key, "files": [[str(p), _stamp(p)] for p in paths]}
+        if self.path:
+            try:
+                atomic_write_text(self.path, json.dumps(self.data, indent=1, sort_keys=True))
+            except OSError:
+                pass
