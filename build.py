@@ -7,6 +7,7 @@ handbook, the flashcards and the slide decks.
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import time
@@ -321,11 +322,58 @@ def build_all(project: Project):
     if not report.ok:
         raise KitClickError([f"not built: {len(report.failures)} sample check(s) failed"],
                             EXIT_SAMPLE_FAILED)
-    for name in RENDERERS:
-        _render(project, name, Selection(), {}, report=report, kit=kit)
+    _render_in_parallel(project, kit, report)
     answered = len(kit.questions)
     total = len(kit.bank)
     click.echo(f"answered {answered}/{total}")
+
+
+# What forked workers render from: set before the pool forks, so nothing is pickled but names.
+_JOB: tuple = ()
+
+
+def _render_one(name: str):
+    """In a worker process: one renderer, and what the parent needs to report on it."""
+    project, kit, report = _JOB
+    started = time.perf_counter()
+    renderer = project.renderer(name)
+    paths = project.render(renderer, kit, report, {})
+    return paths, renderer.messages, renderer.up_to_date, time.perf_counter() - started
+
+
+def _render_in_parallel(project: Project, kit, report) -> None:
+    """Every output, the handbook in one process and the rest in another: the handbook's layout
+    takes most of the time and the machine has two cores."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    global _JOB
+    _JOB = (project, kit, report)
+    names = list(RENDERERS)
+    ctx = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=min(len(names), os.cpu_count() or 1),
+                             mp_context=ctx) as pool:
+        futures = {name: pool.submit(_render_one, name) for name in names}
+        failures = []
+        for name in names:
+            try:
+                paths, messages, up_to_date, elapsed = futures[name].result()
+            except NotAvailable as exc:
+                click.echo(f"{exc} (its issue has not landed)", err=True)
+                continue
+            except KitError as exc:
+                failures.append(exc)
+                continue
+            if up_to_date:
+                click.echo(f"{name}: up to date ({len(paths)} file(s) built from the same inputs)")
+                continue
+            for line in messages:
+                click.echo(f"{name}: {line}")
+            for p in paths:
+                click.echo(f"wrote {_rel(p)}")
+            click.echo(f"{name} built in {elapsed:.1f} s")
+    if failures:
+        raise failures[0]
 
 
 def _terminate(signum, frame):

@@ -105,9 +105,19 @@ class OutputManifest:
         return [p for p, _ in files]
 
     def record(self, slot: str, key: str, paths: list[Path]) -> None:
-        self.data[slot] = {"key": key, "files": [[str(p), _stamp(p)] for p in paths]}
-        if self.path:
-            try:
-                atomic_write_text(self.path, json.dumps(self.data, indent=1, sort_keys=True))
-            except OSError:
-                pass
+        entry = {"key": key, "files": [[str(p), _stamp(p)] for p in paths]}
+        self.data[slot] = entry
+        if not self.path:
+            return
+        import fcntl
+
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # Renderers run in parallel processes: merge under a lock, or one loses the other's.
+            with open(self.path.with_suffix(".lock"), "w") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                current = OutputManifest(self.path).data
+                current[slot] = entry
+                atomic_write_text(self.path, json.dumps(current, indent=1, sort_keys=True))
+        except OSError:
+            pass

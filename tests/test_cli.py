@@ -93,3 +93,21 @@ def test_the_real_content_is_valid():
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert "answered" in proc.stdout
+
+
+def test_full_build_renders_everything_in_parallel_and_reports_a_failed_output(bank, run, tmp_path):
+    path = bank / Q2
+    code = "\n".join(f"print({i})  # line {i}" for i in range(45))
+    output = "\n".join(str(i) for i in range(45))
+    text = path.read_text().replace('title = "Separators"\ncard = true', 'title = "Separators"')
+    path.write_text(text + f"\n[[samples]]\ntitle = \"Too long for a card\"\ncard = true\n"
+                           f"code = '''\n{code}\n'''\noutput = '''\n{output}\n'''\n")
+    result = run(bank)
+    assert result.exit_code == 3, result.output
+    assert "Q2 (front) does not fit a 8up card" in result.output
+    assert "Traceback" not in result.output
+    out = tmp_path / "output"
+    # The outputs that could be built were, in their own processes.
+    assert (out / "handbook.pdf").exists()
+    assert sorted(p.name for p in (out / "slides").iterdir()) == ["01-alpha.pptx", "02-beta.pptx"]
+    assert not (out / "flashcards-a4.pdf").exists()
