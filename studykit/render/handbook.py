@@ -132,8 +132,8 @@ class HandbookRenderer(Renderer):
         self.paper = paper
 
     def output_name(self) -> str:
-        # One handbook whatever the paper: the page size is recorded in the PDF itself.
-        return "handbook.pdf"
+        # A4 is the default; Letter gets its own file so both can sit side by side.
+        return "handbook.pdf" if self.paper == "a4" else f"handbook-{self.paper}.pdf"
 
     # ------------------------------------------------------------------ shared pieces
 
