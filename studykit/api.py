@@ -67,7 +67,8 @@ class Project:
 
         # A build killed outright (SIGKILL) could not remove its temporary files: do it now.
         remove_stray_parts(self.output_dir)
-        ctx = BuildContext(kit=kit, report=report, out_dir=self.output_dir)
+        ctx = BuildContext(kit=kit, report=report, out_dir=self.output_dir,
+                           cache_dir=self.cache_dir if self.use_cache else None)
         manifest = OutputManifest(self.cache_dir / "outputs.json" if self.use_cache else None)
         options = options or {}
         slot = manifest.slot(renderer, options, self.output_dir)

@@ -427,3 +427,22 @@ def test_nothing_to_print_is_an_error(root, tmp_path):
     assert result.exit_code == 3, result.output
     assert "no answered questions" in result.output
     assert not (tmp_path / "out" / "handbook.pdf").exists()
+
+
+def test_a_rebuild_that_moves_no_page_takes_one_layout(tmp_path):
+    shutil.copytree(FIXTURES / "bank", tmp_path / "content")
+
+    def build_once():
+        result = CliRunner().invoke(
+            build.cli, ["--content", str(tmp_path / "content"), "--output", str(tmp_path / "out"),
+                        "handbook"], env={"KIT_CACHE_DIR": str(tmp_path / "cache")})
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    assert "(2 layouts)" in build_once()
+    q = tmp_path / "content" / "01-alpha" / "003-sky.toml"
+    q.write_text(q.read_text().replace('summary = "', 'summary = "Reworded. ', 1))
+    out = build_once()
+    assert "(1 layout)" in out
+    with pymupdf.open(tmp_path / "out" / "handbook.pdf") as doc:
+        assert "Reworded." in " ".join(p.get_text() for p in doc)

@@ -27,6 +27,8 @@ class BuildContext:
     out_dir: Path
     templates_dir: Path = TEMPLATES_DIR
     build_date: date = field(default_factory=date.today)
+    # Where a renderer may keep what speeds up its next build (None: keep nothing).
+    cache_dir: Path | None = None
 
     @property
     def interpreters(self) -> list[Interpreter]:

@@ -8,12 +8,14 @@ Page references (contents, chapter openers, see-also, index) are not CSS target-
 WeasyPrint 70 those keep a heading's first tentative page when a later re-layout pushes it to the
 next page, and print a number one too low. The book is laid out with the page numbers of the
 previous layout written in as text, in fixed-width cells so the digits cannot change the layout,
-until the anchors land where the text says (two layouts in practice).
+until the anchors land where the text says (two layouts from scratch; one when the page
+numbers of the previous build still hold).
 """
 
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -24,7 +26,7 @@ from markupsafe import Markup, escape
 from ..errors import RenderError
 from ..markdown import inline_code, to_html
 from ..model import DIFFICULTIES, DIFFICULTY_LETTERS, Question, Sample, Topic
-from ..output import atomic_path
+from ..output import atomic_path, atomic_write_text
 from .base import BuildContext, Renderer
 from .highlight import highlight_lines, style_css
 
@@ -235,11 +237,33 @@ class HandbookRenderer(Renderer):
             chapters=[self.chapter_html(ctx, t, pages) for t in chapters],
             back=self.back_html(ctx, pages))
 
+    def _hint_path(self, ctx: BuildContext) -> Path | None:
+        return ctx.cache_dir / f"handbook-pages-{self.paper}.json" if ctx.cache_dir else None
+
+    def _page_hint(self, ctx: BuildContext) -> dict[str, int]:
+        path = self._hint_path(ctx)
+        try:
+            data = json.loads(path.read_text("utf-8")) if path else {}
+        except (OSError, ValueError):
+            return {}
+        return {k: v for k, v in data.items() if isinstance(v, int)} if isinstance(data, dict) \
+            else {}
+
+    def _save_page_hint(self, ctx: BuildContext, pages: dict[str, int]) -> None:
+        path = self._hint_path(ctx)
+        if path:
+            try:
+                atomic_write_text(path, json.dumps(pages, sort_keys=True))
+            except OSError:
+                pass
+
     def layout(self, ctx: BuildContext):
         """Lay the book out until every page reference names the page its anchor is on."""
         from weasyprint import HTML
 
-        pages: dict[str, int] = {}
+        # The pages of the last build are the best first guess: when an edit moves nothing, the
+        # first layout already prints the right numbers and is the only one.
+        pages = self._page_hint(ctx)
         for self.layouts in range(1, MAX_LAYOUTS + 1):
             document = HTML(string=self.document_html(ctx, pages),
                             base_url=str(ctx.templates_dir / "handbook")).render()
@@ -248,6 +272,7 @@ class HandbookRenderer(Renderer):
                 for anchor in page.anchors:
                     found.setdefault(anchor, number)
             if found == pages:
+                self._save_page_hint(ctx, found)
                 return document
             pages = found
         raise RenderError(f"handbook: page references still moved after {MAX_LAYOUTS} layouts")
@@ -264,5 +289,5 @@ class HandbookRenderer(Renderer):
             document.write_pdf(tmp)
         self.messages.append(f"{len(ctx.kit.questions)} questions in {len(self.chapters(ctx))} "
                              f"chapter(s) on {len(document.pages)} {self.paper} pages "
-                             f"({self.layouts} layouts)")
+                             f"({self.layouts} layout{'s' if self.layouts != 1 else ''})")
         return [target]
