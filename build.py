@@ -113,7 +113,8 @@ def _selection(topics, difficulties, numbers) -> Selection:
               default=None, help="Content folder (default: content/ beside build.py).")
 @click.option("--output", "output_dir", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="Output folder (default: output/ beside build.py).")
-@click.option("--no-cache", is_flag=True, help="Run every sample again, ignoring cached results.")
+@click.option("--no-cache", is_flag=True,
+              help="Run every sample and render every output again, ignoring .cache/.")
 @click.option("--debug", is_flag=True, help="Show Python tracebacks for errors.")
 @click.pass_context
 def cli(ctx: click.Context, content_dir, output_dir, no_cache, debug):
