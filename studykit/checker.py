@@ -22,6 +22,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from .model import Kit, Question, Sample
+from .output import read_json_dict
 
 # Bump when the way samples are run changes, so cached results from the old way are not reused.
 RUNNER_VERSION = "2"
@@ -77,13 +78,8 @@ class ProbeCache:
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
-        self.data: dict[str, dict] = {}
+        self.data: dict[str, dict] = read_json_dict(path)
         self.dirty = False
-        if path and path.is_file():
-            try:
-                self.data = json.loads(path.read_text("utf-8"))
-            except (OSError, ValueError):
-                self.data = {}
 
     @staticmethod
     def _stamp(path: str) -> str | None:
@@ -439,14 +435,9 @@ class ResultCache:
 
     def __init__(self, path: Path | None):
         self.path = path
-        self._data: dict[str, dict] = {}
+        self._data: dict[str, dict] = read_json_dict(path)
         self._lock = threading.Lock()
         self._dirty = False
-        if path and path.is_file():
-            try:
-                self._data = json.loads(path.read_text("utf-8"))
-            except (OSError, ValueError):
-                self._data = {}
 
     @staticmethod
     def key(code: str, interp: Interpreter, timeout: float) -> str:

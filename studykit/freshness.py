@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .checker import CheckReport
 from .model import Kit
-from .output import atomic_write_text
+from .output import atomic_write_text, read_json_dict
 from .render.base import PROJECT_ROOT, BuildContext, Renderer
 
 LIBRARIES = ("weasyprint", "python-pptx", "pygments", "markdown-it-py", "jinja2", "fonttools")
@@ -84,12 +84,7 @@ class OutputManifest:
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
-        self.data: dict[str, dict] = {}
-        if path and path.is_file():
-            try:
-                self.data = json.loads(path.read_text("utf-8"))
-            except (OSError, ValueError):
-                self.data = {}
+        self.data: dict[str, dict] = read_json_dict(path)
 
     @staticmethod
     def slot(renderer: Renderer, options: dict, out_dir: Path) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -32,6 +33,17 @@ def atomic_write_bytes(target: Path, data: bytes) -> None:
 
 def atomic_write_text(target: Path, text: str) -> None:
     atomic_write_bytes(target, text.encode("utf-8"))
+
+
+def read_json_dict(path: Path | None) -> dict:
+    """A cache file's contents; an empty dict when it is missing, unreadable or not an object."""
+    if not path:
+        return {}
+    try:
+        data = json.loads(Path(path).read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def remove_stray_parts(folder: Path) -> list[Path]:

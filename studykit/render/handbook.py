@@ -26,7 +26,7 @@ from markupsafe import Markup, escape
 from ..errors import RenderError
 from ..markdown import inline_code, to_html
 from ..model import DIFFICULTIES, DIFFICULTY_LETTERS, Question, Sample, Topic
-from ..output import atomic_path, atomic_write_text
+from ..output import atomic_path, atomic_write_text, read_json_dict
 from .base import BuildContext, Renderer
 from .highlight import highlight_lines, style_css
 
@@ -241,13 +241,8 @@ class HandbookRenderer(Renderer):
         return ctx.cache_dir / f"handbook-pages-{self.paper}.json" if ctx.cache_dir else None
 
     def _page_hint(self, ctx: BuildContext) -> dict[str, int]:
-        path = self._hint_path(ctx)
-        try:
-            data = json.loads(path.read_text("utf-8")) if path else {}
-        except (OSError, ValueError):
-            return {}
-        return {k: v for k, v in data.items() if isinstance(v, int)} if isinstance(data, dict) \
-            else {}
+        data = read_json_dict(self._hint_path(ctx))
+        return {k: v for k, v in data.items() if isinstance(v, int)}
 
     def _save_page_hint(self, ctx: BuildContext, pages: dict[str, int]) -> None:
         path = self._hint_path(ctx)
