@@ -308,3 +308,13 @@ def test_the_theme_file_restyles_the_text_font(tmp_path):
     # Text names no font of its own, so it follows the theme; code keeps Courier New.
     assert all(r.font.name is None for p in body.text_frame.paragraphs for r in p.runs)
     assert overflows(prs) == []
+
+
+def test_the_last_part_of_a_split_is_not_left_with_a_line():
+    code = ("import os\n\nclass A:\n    x = 1\n    y = 2\n\ndef f():\n    return 1\n\n"
+            "with open(os.devnull) as fh:\n    print(f(), file=fh)\n    print(A.x)\n\nprint('end')\n")
+    lines = highlighted_lines(code)
+    # Everything fits one slide but not with the output under it: one break, evenly placed.
+    chunks = split_code(code, lines, capacity=len(lines), last_capacity=8)
+    sizes = [len(c) for c in chunks]
+    assert len(chunks) == 2 and min(sizes) >= 4, sizes

@@ -773,7 +773,9 @@ def split_code(code: str, lines: list[Line], capacity: int,
             if not finishing:
                 chunks.append(lines[pos:])
                 break
-            end = max(finishing, key=lambda b: (points[b], b))
+            # Among the best breaks, the one that shares the lines most evenly, so the last
+            # slide is not left with a line or two.
+            end = max(finishing, key=lambda b: (points[b], -abs((b - pos) - (n - b))))
         else:
             window = [b for b in points if pos < b <= pos + capacity]
             late = [b for b in window if b - pos >= capacity // 2]
