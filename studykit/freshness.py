@@ -16,7 +16,6 @@ from importlib import metadata
 from pathlib import Path
 
 from .checker import CheckReport
-from .model import Kit
 from .output import atomic_write_text, read_json_dict
 from .render.base import PROJECT_ROOT, BuildContext, Renderer
 
@@ -54,7 +53,7 @@ def fingerprint(renderer: Renderer, options: dict, ctx: BuildContext) -> str:
     for part in (
         renderer.name,
         json.dumps(options, sort_keys=True, default=str),
-        _content_repr(ctx.kit),
+        renderer.content_key(ctx),
         json.dumps(_verified(ctx.report)),
         _tree_digest(ctx.templates_dir),
         _tree_digest(PROJECT_ROOT / "studykit"),
@@ -64,11 +63,6 @@ def fingerprint(renderer: Renderer, options: dict, ctx: BuildContext) -> str:
         h.update(part.encode("utf-8", "surrogatepass"))
         h.update(b"\0")
     return h.hexdigest()
-
-
-def _content_repr(kit: Kit) -> str:
-    # Frozen dataclasses: their repr is a full, ordered description of the content.
-    return repr((kit.topics, kit.questions, kit.bank))
 
 
 def _stamp(path: Path) -> list | None:

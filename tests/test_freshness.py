@@ -59,3 +59,21 @@ def test_a_missing_or_edited_output_is_rebuilt(root):
 def test_no_cache_always_renders(root):
     assert _built(_slides(root))
     assert _built(_slides(root, "--no-cache"))
+
+
+def test_flashcards_ignore_edits_to_what_cards_do_not_show(root):
+    def cards(*extra):
+        return CliRunner().invoke(build.cli, ["--content", str(root / "content"), "--output",
+                                              str(root / "out"), *extra, "flashcards"],
+                                  env={"KIT_CACHE_DIR": str(root / "cache")})
+
+    first = cards()
+    assert first.exit_code == 0 and "flashcards built in" in first.output, first.output
+    q = root / "content" / "01-alpha" / "003-sky.toml"
+    text = q.read_text()
+    q.write_text(text.replace("answer = '''\n", "answer = '''\nA new first sentence.\n\n", 1))
+    again = cards()
+    assert "flashcards: up to date" in again.output, again.output
+    q.write_text(text.replace('summary = "', 'summary = "Changed. ', 1))
+    changed = cards()
+    assert "flashcards built in" in changed.output, changed.output

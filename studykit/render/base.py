@@ -63,6 +63,11 @@ class Renderer(ABC):
         )
         return env
 
+    def content_key(self, ctx: BuildContext) -> str:
+        """The part of the content this output shows, as text: a change elsewhere leaves it
+        up to date. Frozen dataclasses make repr a full, ordered description."""
+        return repr((ctx.kit.topics, ctx.kit.questions, ctx.kit.bank))
+
     def require_glyphs(self, ctx: BuildContext) -> None:
         """Fail, naming each character and where it is, if the print would show empty boxes."""
         missing = missing_glyphs(ctx.kit.questions)

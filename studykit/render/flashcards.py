@@ -344,6 +344,12 @@ class FlashcardRenderer(Renderer):
             view["topic"] = self._topic_titles.get(q.topic, q.topic)
         return view
 
+    def content_key(self, ctx: BuildContext) -> str:
+        # The cards show neither the full answer nor pitfalls, follow-ups or references.
+        cards = [(q.number, q.question, q.difficulty, q.topic, q.summary, q.key_points,
+                  [(s.code, s.card) for s in q.samples]) for q in ctx.kit.questions]
+        return repr(([(t.slug, t.title) for t in ctx.kit.topics], cards))
+
     def render(self, ctx: BuildContext) -> list[Path]:
         from weasyprint import HTML
 
