@@ -71,7 +71,8 @@ def test_flashcards_ignore_edits_to_what_cards_do_not_show(root):
     assert first.exit_code == 0 and "flashcards built in" in first.output, first.output
     q = root / "content" / "01-alpha" / "003-sky.toml"
     text = q.read_text()
-    q.write_text(text.replace("answer = '''\n", "answer = '''\nA new first sentence.\n\n", 1))
+    assert 'answer = "Short' in text
+    q.write_text(text.replace('answer = "Short', 'answer = "A new first sentence. Short', 1))
     again = cards()
     assert "flashcards: up to date" in again.output, again.output
     q.write_text(text.replace('summary = "', 'summary = "Changed. ', 1))
