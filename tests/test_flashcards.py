@@ -63,8 +63,9 @@ def _write_bank(root: Path) -> dict[int, str]:
 
 def _run(root: Path, *args: str):
     return CliRunner().invoke(
+        # --no-cache: several tests build the same sheets and each must read a fresh render.
         build.cli, ["--content", str(root / "content"), "--output", str(root / "out"),
-                    "flashcards", *args],
+                    "--no-cache", "flashcards", *args],
         env={"KIT_CACHE_DIR": str(root / "cache")})
 
 
