@@ -10,12 +10,24 @@ from pathlib import Path
 from typing import Iterator
 
 
+def _read_umask() -> int:
+    # os.umask can only be read by setting it: do it once, before any thread could race it.
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()
+
+
 @contextlib.contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary path beside `target`; it replaces `target` only if the block succeeds."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    # mkstemp makes the file private (0600); an output is an ordinary file, so honour the umask.
+    os.fchmod(fd, 0o666 & ~_UMASK)
     os.close(fd)
     tmp_path = Path(tmp)
     try:
