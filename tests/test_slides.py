@@ -318,3 +318,7 @@ def test_the_last_part_of_a_split_is_not_left_with_a_line():
     chunks = split_code(code, lines, capacity=len(lines), last_capacity=8)
     sizes = [len(c) for c in chunks]
     assert len(chunks) == 2 and min(sizes) >= 4, sizes
+    # Longer than one slide, but two will do: still even, not a full slide and a stub.
+    chunks = split_code(code, lines, capacity=len(lines) - 1, last_capacity=8)
+    sizes = [len(c) for c in chunks]
+    assert len(chunks) == 2 and min(sizes) >= 4, sizes

@@ -780,7 +780,14 @@ def split_code(code: str, lines: list[Line], capacity: int,
             window = [b for b in points if pos < b <= pos + capacity]
             late = [b for b in window if b - pos >= capacity // 2]
             pool = late or window
-            end = max(pool, key=lambda b: (points[b], b)) if pool else pos + capacity
+            best = max((points[b] for b in window), default=None)
+            # When two slides will do, split as evenly as the best breaks allow, so the second
+            # is not a stub under a full first one; never at a worse break than the usual rule.
+            two = [b for b in window if n - b <= last_capacity and points[b] == best]
+            if two:
+                end = max(two, key=lambda b: -abs((b - pos) - (n - b)))
+            else:
+                end = max(pool, key=lambda b: (points[b], b)) if pool else pos + capacity
         last = end
         while last > pos and blank(last - 1):
             last -= 1
