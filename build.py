@@ -271,14 +271,19 @@ def _render(project: Project, name: str, selection: Selection, options: dict,
                                  "failed"], EXIT_SAMPLE_FAILED)
     started = time.perf_counter()
     paths = project.render(renderer, kit, report, options)
-    if renderer.up_to_date:
+    _report_render(name, paths, renderer.messages, renderer.up_to_date,
+                   time.perf_counter() - started)
+
+
+def _report_render(name: str, paths, messages, up_to_date: bool, elapsed: float) -> None:
+    if up_to_date:
         click.echo(f"{name}: up to date ({len(paths)} file(s) built from the same inputs)")
         return
-    for line in renderer.messages:
+    for line in messages:
         click.echo(f"{name}: {line}")
     for p in paths:
         click.echo(f"wrote {_rel(p)}")
-    click.echo(f"{name} built in {time.perf_counter() - started:.1f} s")
+    click.echo(f"{name} built in {elapsed:.1f} s")
 
 
 @cli.command()
@@ -358,21 +363,11 @@ def _render_in_parallel(project: Project, kit, report) -> None:
         failures = []
         for name in names:
             try:
-                paths, messages, up_to_date, elapsed = futures[name].result()
+                _report_render(name, *futures[name].result())
             except NotAvailable as exc:
                 click.echo(f"{exc} (its issue has not landed)", err=True)
-                continue
             except KitError as exc:
                 failures.append(exc)
-                continue
-            if up_to_date:
-                click.echo(f"{name}: up to date ({len(paths)} file(s) built from the same inputs)")
-                continue
-            for line in messages:
-                click.echo(f"{name}: {line}")
-            for p in paths:
-                click.echo(f"wrote {_rel(p)}")
-            click.echo(f"{name} built in {elapsed:.1f} s")
     if failures:
         raise failures[0]
 

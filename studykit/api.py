@@ -69,15 +69,16 @@ class Project:
         remove_stray_parts(self.output_dir)
         ctx = BuildContext(kit=kit, report=report, out_dir=self.output_dir,
                            cache_dir=self.cache_dir if self.use_cache else None)
-        manifest = OutputManifest(self.cache_dir / "outputs.json" if self.use_cache else None)
+        if not self.use_cache:
+            return renderer.render(ctx)
+        manifest = OutputManifest(self.cache_dir / "outputs.json")
         options = options or {}
         slot = manifest.slot(renderer, options, self.output_dir)
         key = fingerprint(renderer, options, ctx)
-        if self.use_cache:
-            fresh = manifest.fresh(slot, key)
-            if fresh is not None:
-                renderer.up_to_date = True
-                return fresh
+        fresh = manifest.fresh(slot, key)
+        if fresh is not None:
+            renderer.up_to_date = True
+            return fresh
         paths = renderer.render(ctx)
         manifest.record(slot, key, paths)
         return paths

@@ -22,7 +22,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from .model import Kit, Question, Sample
-from .output import read_json_dict
+from .output import atomic_write_text, read_json_dict
 
 # Bump when the way samples are run changes, so cached results from the old way are not reused.
 RUNNER_VERSION = "2"
@@ -104,8 +104,6 @@ class ProbeCache:
     def save(self) -> None:
         if not self.path or not self.dirty:
             return
-        from .output import atomic_write_text
-
         try:
             atomic_write_text(self.path, json.dumps(self.data, indent=1, sort_keys=True))
         except OSError:

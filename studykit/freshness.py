@@ -8,6 +8,7 @@ files are on disk as they were written is not rendered again.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -76,7 +77,7 @@ def _stamp(path: Path) -> list | None:
 class OutputManifest:
     """The key each output was last built from, and the size and time of the files it wrote."""
 
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, path: Path) -> None:
         self.path = path
         self.data: dict[str, dict] = read_json_dict(path)
 
@@ -96,9 +97,6 @@ class OutputManifest:
     def record(self, slot: str, key: str, paths: list[Path]) -> None:
         entry = {"key": key, "files": [[str(p), _stamp(p)] for p in paths]}
         self.data[slot] = entry
-        if not self.path:
-            return
-        import fcntl
 
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
