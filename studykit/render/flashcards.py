@@ -185,29 +185,47 @@ class FlashcardRenderer(Renderer):
     # ------------------------------------------------------------------ fitting
 
     def fit(self, ctx: BuildContext, faces: list[Face]) -> None:
-        """Shrink or trim each face until it fits its card; fail naming those that never do."""
+        """Shrink or trim each face until it fits its card; fail naming those that never do.
+
+        A face is laid out once per size it tries. A back is laid out with every key point and
+        the height after each is read, so one layout answers for every number of points at that
+        size: a point's height does not depend on the points after it."""
         layout = self.sheet.layout
-        pending = list(faces)
+        # Measured from the top of the face (padding included) to the end of its content.
+        limit = (layout.card_h - layout.padding) * PX_PER_MM
         env = self.jinja(ctx, "flashcards")
+        options = {id(f): self.candidates(f) if f.question else [(f.prose_pt, f.code_pt, 0)]
+                   for f in faces}
+        at = {id(f): 0 for f in faces}
+        pending = list(faces)
+        failed: list[Face] = []
         while pending:
+            for f in pending:
+                f.prose_pt, f.code_pt, _ = options[id(f)][at[id(f)]]
             heights = self._measure(ctx, env, pending)
-            # Measured from the top of the face (padding included) to the end of its content.
-            limit = (layout.card_h - layout.padding) * PX_PER_MM
-            retry, failed = [], []
-            for face, height in zip(pending, heights):
-                if height <= limit:
-                    continue
-                if not self._step_down(face):
-                    failed.append(face)
-                else:
+            retry = []
+            for face, by_points in zip(pending, heights):
+                opts, i = options[id(face)], at[id(face)]
+                size = opts[i][:2]
+                while i < len(opts) and opts[i][:2] == size:
+                    if by_points.get(opts[i][2], float("inf")) <= limit:
+                        break
+                    i += 1
+                if i < len(opts) and opts[i][:2] == size:
+                    face.points = opts[i][2]
+                    face.shrunk = i > 0
+                elif i < len(opts):
+                    at[id(face)] = i
                     retry.append(face)
-            if failed:
-                names = ", ".join(f"{f.card_id} ({f.kind})" for f in failed)
-                verb = "does" if len(failed) == 1 else "do"
-                raise RenderError(f"flashcards: {names} {verb} not fit a {layout.name} card even "
-                                  f"at {layout.prose_sizes[-1]:g} pt text and "
-                                  f"{layout.code_sizes[-1]:g} pt code; shorten the text")
+                else:
+                    failed.append(face)
             pending = retry
+        if failed:
+            names = ", ".join(f"{f.card_id} ({f.kind})" for f in failed)
+            verb = "does" if len(failed) == 1 else "do"
+            raise RenderError(f"flashcards: {names} {verb} not fit a {layout.name} card even "
+                              f"at {layout.prose_sizes[-1]:g} pt text and "
+                              f"{layout.code_sizes[-1]:g} pt code; shorten the text")
         layout_default = layout.prose_sizes[0]
         cards = [f for f in faces if f.question]
         self.shrunk = [f"{f.card_id} {f.kind}" for f in cards if f.prose_pt < layout_default]
@@ -243,21 +261,20 @@ class FlashcardRenderer(Renderer):
         out.append((sizes[-1], code[sizes[-1]], 0))
         return out
 
-    def _step_down(self, face: Face) -> bool:
-        options = self.candidates(face)
-        current = options.index((face.prose_pt, face.code_pt, face.points))
-        if current + 1 >= len(options):
-            return False
-        face.prose_pt, face.code_pt, face.points = options[current + 1]
-        face.shrunk = True
-        return True
-
-    def _measure(self, ctx: BuildContext, env, faces: list[Face]) -> list[float]:
+    def _measure(self, ctx: BuildContext, env, faces: list[Face]) -> list[dict[int, float]]:
+        """For each face, its height in px by the number of key points shown (backs), or
+        under its own number of points (fronts and test faces)."""
         from weasyprint import HTML
 
         layout = self.sheet.layout
-        html = env.get_template("measure.html.j2").render(
-            faces=[self._face_view(f, i) for i, f in enumerate(faces)], **self._common(layout))
+        views = []
+        for i, f in enumerate(faces):
+            view = self._face_view(f, i)
+            if f.kind == "back" and f.question:
+                view["points"] = list(f.question.key_points)
+                view["measure"] = True
+            views.append(view)
+        html = env.get_template("measure.html.j2").render(faces=views, **self._common(layout))
         doc = HTML(string=html, base_url=str(ctx.templates_dir / "flashcards")).render()
         anchors: dict[str, tuple] = {}
         page_of: dict[str, int] = {}
@@ -266,11 +283,20 @@ class FlashcardRenderer(Renderer):
                 anchors[key] = pos
                 page_of[key] = n
         heights = []
-        for i in range(len(faces)):
-            if page_of[f"s{i}"] != page_of[f"e{i}"]:
-                heights.append(float("inf"))
+        for i, (f, view) in enumerate(zip(faces, views)):
+            top = anchors[f"s{i}"][1]
+
+            def height(key: str) -> float:
+                return anchors[key][1] - top if page_of[key] == page_of[f"s{i}"] else float("inf")
+
+            shown = len(view["points"])
+            by_points = {shown: height(f"e{i}")}
+            if view.get("measure"):
+                # With k points shown the face ends where point k+1 begins.
+                by_points.update({k: height(f"p{i}_{k}") for k in range(shown)})
             else:
-                heights.append(anchors[f"e{i}"][1] - anchors[f"s{i}"][1])
+                by_points = {f.points: by_points[shown]}
+            heights.append(by_points)
         return heights
 
     # ------------------------------------------------------------------ pages
@@ -332,7 +358,7 @@ class FlashcardRenderer(Renderer):
 
     def _face_view(self, face: Face, index: int, ctx: BuildContext | None = None) -> dict:
         view = {"face": face, "index": index, "q": face.question, "sample": None,
-                "topic": "", "points": []}
+                "topic": "", "points": [], "measure": False}
         q = face.question
         if q is not None:
             if face.kind == "front":
