@@ -138,6 +138,40 @@ class Sheet:
         return [(row[0], row[-1]) for row in rows]
 
 
+class _SizeSearch:
+    """Where one face stands in its search for the best option that fits.
+
+    `groups` are the face's candidates grouped by size, best first; one layout at a size gives
+    the heights of every option of that size. The search goes down from `start`; when `start`
+    is below the top and its first option fits, it then goes up from the top to find the
+    largest size that fits."""
+
+    def __init__(self, face: Face, groups: list[list[tuple]], start: int):
+        self.face, self.groups, self.start = face, groups, start
+        self.at = start
+        self.upward = False
+        self.best: tuple | None = None
+
+    def measured(self, by_points: dict[int, float], limit: float) -> bool:
+        """Take the heights at the current size; True if another size must be measured."""
+        group = self.groups[self.at]
+        fits = next((o for o in group if by_points.get(o[2], float("inf")) <= limit), None)
+        if self.upward:
+            if fits is not None:
+                self.best = fits
+                return False
+            self.at += 1
+            return self.at < self.start
+        if fits is None:
+            self.at += 1
+            return self.at < len(self.groups)
+        self.best = fits
+        if self.at > 0 and fits == group[0]:
+            self.upward, self.at = True, 0
+            return True
+        return False
+
+
 def _runs(numbers: list[int]) -> str:
     """Q2-Q5, Q9: card IDs with consecutive numbers joined, so a long list stays readable."""
     out: list[str] = []
@@ -187,45 +221,46 @@ class FlashcardRenderer(Renderer):
     def fit(self, ctx: BuildContext, faces: list[Face]) -> None:
         """Shrink or trim each face until it fits its card; fail naming those that never do.
 
-        A face is laid out once per size it tries. A back is laid out with every key point and
-        the height after each is read, so one layout answers for every number of points at that
-        size: a point's height does not depend on the points after it."""
+        The result is the first of `candidates` that fits. A back is laid out with every key
+        point and the height after each is read, so one layout answers for every number of
+        points at that size (a point's height does not depend on the points after it). Text set
+        smaller is never taller, so a back is first tried at the comfortable size: if it fits
+        there whole, the larger sizes are tried from the top; if not, smaller ones from there."""
         layout = self.sheet.layout
         # Measured from the top of the face (padding included) to the end of its content.
         limit = (layout.card_h - layout.padding) * PX_PER_MM
         env = self.jinja(ctx, "flashcards")
-        options = {id(f): self.candidates(f) if f.question else [(f.prose_pt, f.code_pt, 0)]
-                   for f in faces}
-        at = {id(f): 0 for f in faces}
-        pending = list(faces)
-        failed: list[Face] = []
-        while pending:
-            for f in pending:
-                f.prose_pt, f.code_pt, _ = options[id(f)][at[id(f)]]
-            heights = self._measure(ctx, env, pending)
-            retry = []
-            for face, by_points in zip(pending, heights):
-                opts, i = options[id(face)], at[id(face)]
-                size = opts[i][:2]
-                while i < len(opts) and opts[i][:2] == size:
-                    if by_points.get(opts[i][2], float("inf")) <= limit:
-                        break
-                    i += 1
-                if i < len(opts) and opts[i][:2] == size:
-                    face.points = opts[i][2]
-                    face.shrunk = i > 0
-                elif i < len(opts):
-                    at[id(face)] = i
-                    retry.append(face)
+        comfort = layout.prose_sizes[min(layout.comfort_steps, len(layout.prose_sizes) - 1)]
+        searches = []
+        for f in faces:
+            options = self.candidates(f) if f.question else [(f.prose_pt, f.code_pt, 0)]
+            groups: list[list[tuple]] = []
+            for o in options:
+                if groups and groups[-1][0][:2] == o[:2]:
+                    groups[-1].append(o)
                 else:
-                    failed.append(face)
-            pending = retry
+                    groups.append([o])
+            start = next((g for g, grp in enumerate(groups) if grp[0][0] == comfort), 0) \
+                if f.kind == "back" else 0
+            searches.append(_SizeSearch(f, groups, start))
+        pending = searches
+        while pending:
+            for search in pending:
+                search.face.prose_pt, search.face.code_pt, _ = search.groups[search.at][0]
+            heights = self._measure(ctx, env, [search.face for search in pending])
+            pending = [search for search, by_points in zip(pending, heights)
+                       if search.measured(by_points, limit)]
+        failed = [search.face for search in searches if search.best is None]
         if failed:
             names = ", ".join(f"{f.card_id} ({f.kind})" for f in failed)
             verb = "does" if len(failed) == 1 else "do"
             raise RenderError(f"flashcards: {names} {verb} not fit a {layout.name} card even "
                               f"at {layout.prose_sizes[-1]:g} pt text and "
                               f"{layout.code_sizes[-1]:g} pt code; shorten the text")
+        for search in searches:
+            face = search.face
+            face.prose_pt, face.code_pt, face.points = search.best
+            face.shrunk = search.best != search.groups[0][0]
         layout_default = layout.prose_sizes[0]
         cards = [f for f in faces if f.question]
         self.shrunk = [f"{f.card_id} {f.kind}" for f in cards if f.prose_pt < layout_default]
