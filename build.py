@@ -348,8 +348,9 @@ def _render_one(name: str):
 
 
 def _render_in_parallel(project: Project, kit, report) -> None:
-    """Every output, the handbook in one process and the rest in another: the handbook's layout
-    takes most of the time and the machine has two cores."""
+    """Every output on one pool of worker processes, one per core. The flashcards and the slides
+    are one piece of work each; the handbook, built here, hands the pool one piece per part of
+    the book, which fill the cores around the others."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -357,13 +358,20 @@ def _render_in_parallel(project: Project, kit, report) -> None:
     _JOB = (project, kit, report)
     names = list(RENDERERS)
     ctx = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=min(len(names), os.cpu_count() or 1),
-                             mp_context=ctx) as pool:
-        futures = {name: pool.submit(_render_one, name) for name in names}
-        failures = []
+    failures = []
+    with ProcessPoolExecutor(max_workers=os.cpu_count() or 1, mp_context=ctx) as pool:
+        # Submitted first, so the longest single pieces start at once.
+        futures = {name: pool.submit(_render_one, name) for name in names if name != "handbook"}
         for name in names:
             try:
-                _report_render(name, *futures[name].result())
+                if name == "handbook":
+                    started = time.perf_counter()
+                    renderer = project.renderer(name)
+                    paths = project.render(renderer, kit, report, {}, pool=pool)
+                    _report_render(name, paths, renderer.messages, renderer.up_to_date,
+                                   time.perf_counter() - started)
+                else:
+                    _report_render(name, *futures[name].result())
             except NotAvailable as exc:
                 click.echo(f"{exc} (its issue has not landed)", err=True)
             except KitError as exc:

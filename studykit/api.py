@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,14 +62,14 @@ class Project:
         return getattr(module, cls_name)(**options)
 
     def render(self, renderer: Renderer, kit: Kit, report: CheckReport | None,
-               options: dict | None = None) -> list[Path]:
+               options: dict | None = None, pool: Executor | None = None) -> list[Path]:
         """Render unless the output is up to date (then `renderer.up_to_date` is set)."""
         from .freshness import OutputManifest, fingerprint
 
         # A build killed outright (SIGKILL) could not remove its temporary files: do it now.
         remove_stray_parts(self.output_dir)
         ctx = BuildContext(kit=kit, report=report, out_dir=self.output_dir,
-                           cache_dir=self.cache_dir if self.use_cache else None)
+                           cache_dir=self.cache_dir if self.use_cache else None, pool=pool)
         if not self.use_cache:
             return renderer.render(ctx)
         manifest = OutputManifest(self.cache_dir / "outputs.json")

@@ -20,7 +20,8 @@ from .checker import CheckReport
 from .output import atomic_write_text, read_json_dict
 from .render.base import PROJECT_ROOT, BuildContext, Renderer
 
-LIBRARIES = ("weasyprint", "python-pptx", "pygments", "markdown-it-py", "jinja2", "fonttools")
+LIBRARIES = ("weasyprint", "python-pptx", "pygments", "markdown-it-py", "jinja2", "fonttools",
+             "pymupdf")
 
 
 @lru_cache(maxsize=None)

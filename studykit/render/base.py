@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -29,6 +30,8 @@ class BuildContext:
     build_date: date = field(default_factory=date.today)
     # Where a renderer may keep what speeds up its next build (None: keep nothing).
     cache_dir: Path | None = None
+    # Worker processes a renderer may hand independent pieces of work to (None: its own choice).
+    pool: Executor | None = None
 
     @property
     def interpreters(self) -> list[Interpreter]:

@@ -1,21 +1,21 @@
 """The printed handbook: every answered question, typeset as a book to print and study from.
 
-The book is one HTML document laid out by WeasyPrint. Each part (cover, guide, contents, one
-chapter per topic, back matter) is built by its own method, so a later change can render chapters
-separately and join them; they only share the anchors `q<number>` and `ch<position>`.
+The book is built in parts, each an HTML document laid out by WeasyPrint on its own: the front
+matter (cover, guide, contents), one chapter per topic, and the back matter. Every part starts on
+a new page, so the parts are laid out in parallel and joined (see pdfparts), and a part whose HTML
+is unchanged comes from the cache. The parts share only the anchors `q<number>` and
+`ch<position>`.
 
-Page references (contents, chapter openers, see-also, index) are not CSS target-counters: in
-WeasyPrint 70 those keep a heading's first tentative page when a later re-layout pushes it to the
-next page, and print a number one too low. The book is laid out with the page numbers of the
-previous layout written in as text, in fixed-width cells so the digits cannot change the layout,
-until the anchors land where the text says (two layouts from scratch; one when the page
-numbers of the previous build still hold).
+Page references (contents, chapter openers, see-also, index, page footers) are stamped on the
+joined book into hidden, fixed-width stand-ins, so the numbers cannot change the layout. They are
+not CSS target-counters, which would need the whole book in one layout, and which in WeasyPrint
+70 keep a heading's first tentative page when a later re-layout pushes it to the next page.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
-import json
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -26,9 +26,9 @@ from markupsafe import Markup, escape
 from ..errors import RenderError
 from ..markdown import inline_code, to_html
 from ..model import DIFFICULTIES, DIFFICULTY_LETTERS, Question, Sample, Topic
-from ..output import atomic_path, atomic_write_text, read_json_dict
 from .base import BuildContext, Renderer
 from .highlight import highlight_lines, style_css
+from .pdfparts import PartCache, join, lay_out
 
 TITLE = "Python Interview Handbook"
 SUBTITLE = "Verified answers, with code that runs"
@@ -82,10 +82,8 @@ def _leading_spaces(line: str) -> int:
     return len(line) - len(line.lstrip(" "))
 
 
-# Layouts tried before giving up on page references that keep moving.
-MAX_LAYOUTS = 4
-# What a page reference shows before the first layout: as wide as the widest real one.
-UNKNOWN_PAGE = "000"
+# What a page number's stand-in holds: as wide as the widest number of a book under 1000 pages.
+PAGE_STAND_IN = "000"
 
 
 def code_lines(code: str, highlight: bool) -> Markup:
@@ -128,7 +126,6 @@ class HandbookRenderer(Renderer):
 
     def __init__(self, paper: str = "a4"):
         super().__init__()
-        self.layouts = 0
         if paper not in PAPERS:
             raise ValueError(f"paper must be one of {', '.join(PAPERS)}")
         self.paper = paper
@@ -186,10 +183,13 @@ class HandbookRenderer(Renderer):
     # ------------------------------------------------------------------ the parts
 
     @staticmethod
-    def _page_of(pages: dict[str, int]):
-        return lambda anchor: str(pages[anchor]) if anchor in pages else UNKNOWN_PAGE
+    def page_of(anchor: str, prefix: str = "") -> Markup:
+        """A hidden stand-in for the page number of `anchor`, stamped on the joined book."""
+        shown = (prefix + PAGE_STAND_IN).replace(" ", "\u00a0")
+        return Markup('<span class="pgref" data-ref="{a}" data-prefix="{p}">{s}</span>').format(
+            a=anchor, p=prefix, s=shown)
 
-    def front_html(self, ctx: BuildContext, pages: dict[str, int]) -> Markup:
+    def front_html(self, ctx: BuildContext) -> Markup:
         """Cover, how to use this guide, and the contents."""
         kit = ctx.kit
         answered = Counter(q.difficulty for q in kit.questions)
@@ -202,9 +202,9 @@ class HandbookRenderer(Renderer):
             title=TITLE, subtitle=SUBTITLE, interpreters=[i.label for i in ctx.interpreters],
             build_date=ctx.build_date.isoformat(), answered=len(kit.questions),
             total=len(kit.bank), levels=levels, chapters=self.chapters(ctx),
-            letters=DIFFICULTY_LETTERS, marks=MARKS, page_of=self._page_of(pages)))
+            letters=DIFFICULTY_LETTERS, marks=MARKS, page_of=self.page_of))
 
-    def chapter_html(self, ctx: BuildContext, topic: Topic, pages: dict[str, int]) -> Markup:
+    def chapter_html(self, ctx: BuildContext, topic: Topic) -> Markup:
         """One topic's chapter: its opener, then each of its answered questions."""
         in_book = {q.number for q in ctx.kit.questions}
         bank_text = self.bank_text(ctx)
@@ -212,65 +212,53 @@ class HandbookRenderer(Renderer):
         return Markup(env.get_template("chapter.html.j2").render(
             topic=topic, intro=markdown_html(topic.intro) if topic.intro.strip() else None,
             questions=[self.question_view(ctx, q, in_book, bank_text) for q in topic.questions],
-            letters=DIFFICULTY_LETTERS, marks=MARKS, page_of=self._page_of(pages)))
+            letters=DIFFICULTY_LETTERS, marks=MARKS, page_of=self.page_of))
 
-    def back_html(self, ctx: BuildContext, pages: dict[str, int]) -> Markup:
+    def back_html(self, ctx: BuildContext) -> Markup:
         """The index of questions by difficulty and the progress checklist."""
         by_level = [(d, [q for q in ctx.kit.questions if q.difficulty == d]) for d in DIFFICULTIES]
         env = self._env(ctx)
         return Markup(env.get_template("back.html.j2").render(
             by_level=[(d, qs) for d, qs in by_level if qs], chapters=self.chapters(ctx),
-            letters=DIFFICULTY_LETTERS, marks=MARKS, page_of=self._page_of(pages)))
+            letters=DIFFICULTY_LETTERS, marks=MARKS, page_of=self.page_of))
 
-    def document_html(self, ctx: BuildContext, pages: dict[str, int] | None = None) -> str:
-        """The whole book; `pages` maps anchors to the page numbers its references show."""
-        pages = pages or {}
+    def _document(self, ctx: BuildContext, body: list[Markup]) -> str:
+        return self._env(ctx).get_template("book.html.j2").render(
+            title=TITLE, css=self.page_css(ctx), body=body)
+
+    def part_htmls(self, ctx: BuildContext) -> list[tuple[str, str]]:
+        """(label, HTML) of each part of the book, in order."""
+        parts = [("front matter", self._document(ctx, [self.front_html(ctx)]))]
+        for t in self.chapters(ctx):
+            parts.append((f"chapter {t.position}",
+                          self._document(ctx, [self.chapter_html(ctx, t)])))
+        parts.append(("back matter", self._document(ctx, [self.back_html(ctx)])))
+        return parts
+
+    def document_html(self, ctx: BuildContext) -> str:
+        """The whole book as one document (the benchmark's single-pass baseline lays it out)."""
+        body = [self.front_html(ctx)] + [self.chapter_html(ctx, t) for t in self.chapters(ctx)]
+        return self._document(ctx, body + [self.back_html(ctx)])
+
+    def metadata(self, ctx: BuildContext) -> dict:
         kit = ctx.kit
-        chapters = self.chapters(ctx)
-        keywords = ["Python", "interview questions", "CPython"] + [t.title for t in chapters]
-        env = self._env(ctx)
-        return env.get_template("book.html.j2").render(
-            title=TITLE,
-            subject=f"Verified answers to {len(kit.questions)} Python interview questions",
-            keywords=", ".join(keywords), build_date=ctx.build_date.isoformat(),
-            css=self.page_css(ctx), front=self.front_html(ctx, pages),
-            chapters=[self.chapter_html(ctx, t, pages) for t in chapters],
-            back=self.back_html(ctx, pages))
+        keywords = ["Python", "interview questions", "CPython"] + [
+            t.title for t in self.chapters(ctx)]
+        stamp = ctx.build_date.strftime("D:%Y%m%d000000")
+        return {"title": TITLE,
+                "subject": f"Verified answers to {len(kit.questions)} Python interview questions",
+                "keywords": ", ".join(keywords), "author": "Python Interview Study Kit",
+                "creator": "studykit (WeasyPrint, PyMuPDF)", "creationDate": stamp,
+                "modDate": stamp}
 
-    def _hint_path(self, ctx: BuildContext) -> Path | None:
-        return ctx.cache_dir / f"handbook-pages-{self.paper}.json" if ctx.cache_dir else None
-
-    def _page_hint(self, ctx: BuildContext) -> dict[str, int]:
-        data = read_json_dict(self._hint_path(ctx))
-        return {k: v for k, v in data.items() if isinstance(v, int)}
-
-    def _save_page_hint(self, ctx: BuildContext, pages: dict[str, int]) -> None:
-        path = self._hint_path(ctx)
-        if path:
-            try:
-                atomic_write_text(path, json.dumps(pages, sort_keys=True))
-            except OSError:
-                pass
-
-    def layout(self, ctx: BuildContext):
-        """Lay the book out until every page reference names the page its anchor is on."""
-        from weasyprint import HTML
-
-        # The pages of the last build are the best first guess: when an edit moves nothing, the
-        # first layout already prints the right numbers and is the only one.
-        pages = self._page_hint(ctx)
-        for self.layouts in range(1, MAX_LAYOUTS + 1):
-            document = HTML(string=self.document_html(ctx, pages),
-                            base_url=str(ctx.templates_dir / "handbook")).render()
-            found: dict[str, int] = {}
-            for number, page in enumerate(document.pages, start=1):
-                for anchor in page.anchors:
-                    found.setdefault(anchor, number)
-            if found == pages:
-                self._save_page_hint(ctx, found)
-                return document
-            pages = found
-        raise RenderError(f"handbook: page references still moved after {MAX_LAYOUTS} layouts")
+    def _resources_digest(self, ctx: BuildContext) -> str:
+        """What the HTML refers to but does not contain (images beside the templates)."""
+        h = hashlib.sha256()
+        folder = ctx.templates_dir / "handbook"
+        for f in sorted(folder.iterdir()):
+            if f.is_file():
+                h.update(f.name.encode() + b"\0" + f.read_bytes())
+        return h.hexdigest()
 
     # ------------------------------------------------------------------ output
 
@@ -278,11 +266,20 @@ class HandbookRenderer(Renderer):
         if not ctx.kit.questions:
             raise RenderError("handbook: no answered questions match the selection")
         self.require_glyphs(ctx)
-        document = self.layout(ctx)
+        labelled = self.part_htmls(ctx)
+        cache = PartCache(ctx.cache_dir / "handbook-parts" if ctx.cache_dir else None,
+                          salt=self._resources_digest(ctx))
+        parts = lay_out([h for _, h in labelled], str(ctx.templates_dir / "handbook"), cache,
+                        pool=ctx.pool)
         target = ctx.out_dir / self.output_name()
-        with atomic_path(target) as tmp:
-            document.write_pdf(tmp)
+        joined = join(parts, target, self.metadata(ctx))
+        fresh = [label for (label, _), p in zip(labelled, parts) if not p.cached]
+        if len(fresh) == len(parts):
+            laid = f"all {len(parts)} parts laid out"
+        elif not fresh:
+            laid = f"all {len(parts)} parts from the cache"
+        else:
+            laid = f"laid out {', '.join(fresh)}; {len(parts) - len(fresh)} parts from the cache"
         self.messages.append(f"{len(ctx.kit.questions)} questions in {len(self.chapters(ctx))} "
-                             f"chapter(s) on {len(document.pages)} {self.paper} pages "
-                             f"({self.layouts} layout{'s' if self.layouts != 1 else ''})")
+                             f"chapter(s) on {joined.pages} {self.paper} pages ({laid})")
         return [target]

@@ -1,0 +1,384 @@
+"""A long PDF laid out in independent parts and joined, with page numbers stamped afterwards.
+
+WeasyPrint lays out a few pages a second on one core. A book whose parts each start on a new page
+can be laid out part by part, in parallel processes, and a part whose HTML did not change can be
+taken from the cache. What joins the parts is page numbers: a part does not know on which page of
+the book it starts. So no part prints a page number. Each marks the spot with a hidden stand-in
+(an element of class `pgref`, or a hidden `@bottom-center` margin box for the page's own number),
+and the joiner stamps the real numbers there, in the stand-in's font, size and colour. Links and
+bookmarks are recorded per part and rebuilt on the joined book, where every anchor is known.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import subprocess
+import time
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from ..errors import RenderError
+from ..output import atomic_path
+
+# CSS pixels to PDF points.
+PT = 0.75
+# Bump when what a part's record holds changes: cached parts of older formats are not reused.
+PART_FORMAT = 4
+STAND_IN_CLASS = "pgref"
+
+
+@dataclass
+class PartLayout:
+    """One laid-out part: its PDF, and where its anchors, links, bookmarks and stand-ins are.
+
+    Positions are in PDF points from the top left of the part's page `page` (0-based)."""
+
+    pdf: bytes
+    pages: int
+    anchors: dict        # name -> [page, x, y]
+    links: list          # [page, "internal" | "external", target, x0, y0, x1, y1]
+    bookmarks: list      # [page, level, label, x, y]
+    stamps: list         # see _stand_ins
+    cached: bool = False
+
+    def record(self) -> dict:
+        return {"format": PART_FORMAT, "pages": self.pages, "anchors": self.anchors,
+                "links": self.links, "bookmarks": self.bookmarks, "stamps": self.stamps}
+
+
+# ------------------------------------------------------------------ laying out one part
+
+@lru_cache(maxsize=None)
+def font_file(families: tuple[str, ...], bold: bool, italic: bool) -> str:
+    """The file fontconfig picks for a CSS font, as WeasyPrint (through Pango) would."""
+    pattern = ",".join(families) + f":weight={200 if bold else 80}:slant={100 if italic else 0}"
+    try:
+        path = subprocess.run(["fc-match", "-f", "%{file}", pattern], capture_output=True,
+                              text=True, timeout=30).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        path = ""
+    if not path or not os.path.exists(path):
+        raise RenderError(f"no font file found for {pattern!r} (is fontconfig installed?)")
+    return path
+
+
+def _walk(box):
+    yield box
+    children = box.all_children() if hasattr(box, "all_children") else ()
+    for child in children:
+        yield from _walk(child)
+
+
+def _first_text(box):
+    for b in _walk(box):
+        if type(b).__name__ == "TextBox":
+            return b
+    return None
+
+
+def _color(style) -> list[float]:
+    c = style["color"]
+    try:
+        r, g, b = c.to("srgb").coordinates
+    except AttributeError:   # older tinycss2 colour objects
+        r, g, b = c.red, c.green, c.blue
+    return [round(float(v), 4) for v in (r, g, b)]
+
+
+def _stand_ins(page_box, page_index: int) -> list[list]:
+    """Where the page numbers go: [page, ref, prefix, align, x, baseline, font, size, colour].
+
+    `ref` is the anchor whose page is printed, or "" for the page's own number. `x` is the right
+    edge for right-aligned references and the centre for the page's own number."""
+    found = []
+    for box in _walk(page_box):
+        if type(box).__name__ == "MarginBox":
+            if getattr(box, "at_keyword", "") != "@bottom-center":
+                continue
+            ref, prefix, align = "", "", "center"
+        else:
+            element = getattr(box, "element", None)
+            if (element is None or box.element_tag != "span"
+                    or STAND_IN_CLASS not in (element.get("class") or "").split()
+                    or type(box).__name__ != "InlineBox"):
+                continue
+            ref, prefix = element.get("data-ref", ""), element.get("data-prefix", "")
+            align = "right"
+        text = _first_text(box)
+        if text is None or not text.text.strip():
+            continue
+        style = text.style
+        font = font_file(tuple(style["font_family"]), style["font_weight"] >= 600,
+                         style["font_style"] != "normal")
+        x = text.position_x + (text.width if align == "right" else text.width / 2)
+        found.append([page_index, ref, prefix, align, x * PT,
+                      (text.position_y + text.baseline) * PT, font, style["font_size"] * PT,
+                      _color(style)])
+    return found
+
+
+def layout_part(html: str, base_url: str) -> PartLayout:
+    """Lay out one part (run in a worker process: everything returned is plain data)."""
+    from weasyprint import HTML
+
+    document = HTML(string=html, base_url=base_url).render()
+    anchors: dict = {}
+    links, bookmarks, stamps = [], [], []
+    for i, page in enumerate(document.pages):
+        for name, (x, y, *_) in page.anchors.items():
+            anchors.setdefault(name, [i, x * PT, y * PT])
+        kept: dict[int, list[tuple]] = {}
+
+        def area(link) -> float:
+            # Rectangles are corners (x0, y0, x1, y1) in WeasyPrint 70, whatever its docs say.
+            x0, y0, x1, y1 = link[2]
+            return (x1 - x0) * (y1 - y0)
+
+        for kind, target, (x0, y0, x1, y1), box in sorted(page.links, key=area, reverse=True):
+            # A link is inherited by every box inside it, and a block link has boxes inside
+            # boxes: one area per element and line is enough.
+            element = getattr(box, "element", None)
+            if element is None or element.get("href") is None or kind not in ("internal",
+                                                                              "external"):
+                continue
+            areas = kept.setdefault(id(element), [])
+            if any(a[0] <= x0 + 0.5 and a[1] <= y0 + 0.5 and x1 <= a[2] + 0.5 and y1 <= a[3] + 0.5
+                   for a in areas):
+                continue
+            areas.append((x0, y0, x1, y1))
+            links.append([i, kind, target, x0 * PT, y0 * PT, x1 * PT, y1 * PT])
+        for level, label, (x, y), _state in page.bookmarks:
+            bookmarks.append([i, level, label, x * PT, y * PT])
+        stamps.extend(_stand_ins(page._page_box, i))
+    pdf = document.write_pdf()
+    return PartLayout(pdf=pdf, pages=len(document.pages), anchors=anchors, links=links,
+                      bookmarks=bookmarks, stamps=stamps)
+
+
+# ------------------------------------------------------------------ the cache of parts
+
+class PartCache:
+    """Laid-out parts by a hash of their HTML: an edit lays out only the parts it touched."""
+
+    def __init__(self, folder: Path | None, salt: str):
+        self.folder = folder
+        self.salt = salt
+
+    def key(self, html: str) -> str:
+        from weasyprint import __version__ as weasyprint_version
+
+        h = hashlib.sha256()
+        for piece in (str(PART_FORMAT), weasyprint_version, self.salt, html):
+            h.update(piece.encode("utf-8"))
+            h.update(b"\0")
+        return h.hexdigest()[:32]
+
+    def get(self, key: str) -> PartLayout | None:
+        if self.folder is None:
+            return None
+        try:
+            record = json.loads((self.folder / f"{key}.json").read_text("utf-8"))
+            pdf = (self.folder / f"{key}.pdf").read_bytes()
+        except (OSError, ValueError):
+            return None
+        if not isinstance(record, dict) or record.get("format") != PART_FORMAT:
+            return None
+        now = time.time()
+        for suffix in (".json", ".pdf"):
+            try:
+                os.utime(self.folder / f"{key}{suffix}", (now, now))
+            except OSError:
+                pass
+        return PartLayout(pdf=pdf, pages=record["pages"], anchors=record["anchors"],
+                          links=record["links"], bookmarks=record["bookmarks"],
+                          stamps=record["stamps"], cached=True)
+
+    def put(self, key: str, part: PartLayout) -> None:
+        if self.folder is None:
+            return
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            with atomic_path(self.folder / f"{key}.pdf") as tmp:
+                tmp.write_bytes(part.pdf)
+            with atomic_path(self.folder / f"{key}.json") as tmp:
+                tmp.write_text(json.dumps(part.record()), "utf-8")
+        except OSError:
+            pass   # a cache that cannot be written only costs time
+
+    def prune(self, keep: set[str], spare: int) -> None:
+        """Drop parts not used now, keeping the `spare` most recently used (another selection
+        or paper may want them back)."""
+        if self.folder is None or not self.folder.is_dir():
+            return
+        others = {}
+        for f in self.folder.iterdir():
+            key = f.name.split(".")[0]
+            if key not in keep:
+                try:
+                    others.setdefault(key, []).append((f.stat().st_mtime, f))
+                except OSError:
+                    pass
+        by_age = sorted(others.values(), key=lambda fs: max(m for m, _ in fs), reverse=True)
+        for files in by_age[spare:]:
+            for _, f in files:
+                f.unlink(missing_ok=True)
+
+
+# ------------------------------------------------------------------ laying out all parts
+
+def lay_out(htmls: list[str], base_url: str, cache: PartCache,
+            pool: Executor | None = None) -> list[PartLayout]:
+    """Every part, from the cache where its HTML is unchanged, the rest in parallel."""
+    keys = [cache.key(h) for h in htmls]
+    parts: list[PartLayout | None] = [cache.get(k) for k in keys]
+    todo = [i for i, p in enumerate(parts) if p is None]
+    # Longest first, so the last part to finish is a short one.
+    todo.sort(key=lambda i: -len(htmls[i]))
+    own_pool = None
+    if pool is None and len(todo) > 1 and (os.cpu_count() or 1) > 1:
+        import multiprocessing
+
+        own_pool = pool = ProcessPoolExecutor(
+            max_workers=min(len(todo), os.cpu_count() or 1),
+            mp_context=multiprocessing.get_context("fork"))
+    try:
+        if pool is None:
+            for i in todo:
+                parts[i] = layout_part(htmls[i], base_url)
+                cache.put(keys[i], parts[i])
+        else:
+            futures = {i: pool.submit(layout_part, htmls[i], base_url) for i in todo}
+            for i in todo:
+                parts[i] = futures[i].result()
+                cache.put(keys[i], parts[i])
+    finally:
+        if own_pool is not None:
+            own_pool.shutdown(cancel_futures=True)
+    cache.prune(set(keys), spare=4 * len(keys))
+    return parts  # type: ignore[return-value]
+
+
+# ------------------------------------------------------------------ joining
+
+@dataclass(frozen=True)
+class Joined:
+    pages: int
+    anchors: dict[str, int]   # anchor -> page number in the book (1-based)
+
+
+def join(parts: list[PartLayout], target: Path, metadata: dict, lang: str = "en") -> Joined:
+    """Write the book: the parts in order, page numbers stamped, links and bookmarks rebuilt."""
+    import pymupdf as fitz
+
+    offsets, total = [], 0
+    for p in parts:
+        offsets.append(total)
+        total += p.pages
+    anchors: dict[str, tuple[int, float, float]] = {}
+    for off, p in zip(offsets, parts):
+        for name, (page, x, y) in p.anchors.items():
+            anchors.setdefault(name, (off + page, x, y))
+
+    book = fitz.open()
+    for p in parts:
+        with fitz.open("pdf", p.pdf) as src:
+            book.insert_pdf(src, links=False, annots=False)
+
+    missing = sorted({s[1] for p in parts for s in p.stamps if s[1] and s[1] not in anchors})
+    if missing:
+        raise RenderError(f"page references to anchors that are not in the book: "
+                          f"{', '.join(missing[:10])}")
+
+    # All the work of one page at once: loading a page is what costs.
+    stamps_on: dict[int, list] = {}
+    links_on: dict[int, list] = {}
+    for off, p in zip(offsets, parts):
+        for s in p.stamps:
+            stamps_on.setdefault(off + s[0], []).append((off, s))
+        for link in p.links:
+            links_on.setdefault(off + link[0], []).append(link)
+    fonts: dict[str, object] = {}
+    for index in sorted(set(stamps_on) | set(links_on)):
+        page = book[index]
+        writers: dict[tuple, object] = {}
+        for off, stamp in stamps_on.get(index, []):
+            part_page, ref, prefix, align, x, y, font, size, color = stamp
+            text = f"{prefix}{(anchors[ref][0] if ref else off + part_page) + 1}"
+            face = fonts.get(font) or fonts.setdefault(font, _stamp_font(font))
+            width = face.text_length(text, fontsize=size)
+            x0 = x - width if align == "right" else x - width / 2
+            writer = writers.get(tuple(color)) or writers.setdefault(
+                tuple(color), fitz.TextWriter(page.rect))
+            writer.append((x0, y), text, font=face, fontsize=size)
+        if writers and not page.is_wrapped:
+            # WeasyPrint leaves its flipped coordinate system in force at the end of a page.
+            page.wrap_contents()
+        for color, writer in writers.items():
+            writer.write_text(page, color=color)
+        for _, kind, dest, x0, y0, x1, y1 in links_on.get(index, []):
+            rect = fitz.Rect(x0, y0, x1, y1)
+            if kind == "external":
+                page.insert_link({"kind": fitz.LINK_URI, "from": rect, "uri": dest})
+            elif dest in anchors:
+                page.insert_link({"kind": fitz.LINK_NAMED, "from": rect, "name": dest})
+
+    _name_destinations(book, anchors)
+    toc = []
+    for off, p in zip(offsets, parts):
+        for page, level, label, x, y in p.bookmarks:
+            # A level may not jump more than one below the one before it.
+            level = min(level, (toc[-1][0] + 1) if toc else 1)
+            toc.append([level, label, off + page + 1,
+                        {"kind": fitz.LINK_GOTO, "to": fitz.Point(x, y), "zoom": 0}])
+    book.set_toc(toc)
+    book.set_metadata(metadata)
+    book.xref_set_key(book.pdf_catalog(), "Lang", _pdf_string(lang))
+    with atomic_path(target) as tmp:
+        book.save(tmp, garbage=3, deflate=True)
+    book.close()
+    return Joined(pages=total, anchors={k: v[0] + 1 for k, v in anchors.items()})
+
+
+# Every character a stamp can hold.
+STAMP_CHARACTERS = "0123456789p. \u00a0"
+
+
+def _stamp_font(path: str):
+    """The font cut down to what stamps print: embedded whole, it would add about 0.5 MB."""
+    import pymupdf
+    from fontTools import subset
+
+    font = subset.load_font(path, subset.Options())
+    options = subset.Options()
+    options.layout_features = []
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=[ord(c) for c in STAMP_CHARACTERS])
+    subsetter.subset(font)
+    buffer = io.BytesIO()
+    font.save(buffer)
+    return pymupdf.Font(fontbuffer=buffer.getvalue())
+
+
+def _pdf_string(text: str) -> str:
+    return "(" + text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ")"
+
+
+def _name_destinations(book, anchors: dict[str, tuple[int, float, float]]) -> None:
+    """Every anchor as a named destination, as WeasyPrint writes them: links point at names, and
+    a reader can open `handbook.pdf#q42` at question 42."""
+    entries = []
+    heights: dict[int, float] = {}
+    for name in sorted(anchors):   # a name tree's keys are sorted
+        page, x, y = anchors[name]
+        if page not in heights:
+            heights[page] = book[page].rect.height
+        height = heights[page]
+        entries.append(f"{_pdf_string(name)}[{book.page_xref(page)} 0 R/XYZ {x:.2f} "
+                       f"{height - y:.2f} 0]")
+    book.xref_set_key(book.pdf_catalog(), "Names",
+                      "<</Dests<</Names[" + " ".join(entries) + "]>>>>")
