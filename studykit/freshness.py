@@ -67,6 +67,42 @@ def fingerprint(renderer: Renderer, options: dict, ctx: BuildContext) -> str:
     return h.hexdigest()
 
 
+def piece_key(renderer: Renderer, ctx: BuildContext, content: str, numbers: set[int]) -> str:
+    """Like `fingerprint`, for one file of an output that shows only the questions `numbers`."""
+    h = hashlib.sha256()
+    verified = [v for v in _verified(ctx.report) if v[0] in numbers]
+    for part in (renderer.name, content, json.dumps(verified), _tree_digest(ctx.templates_dir),
+                 _tree_digest(PROJECT_ROOT / "studykit"), _library_versions(),
+                 ctx.build_date.isoformat()):
+        h.update(part.encode("utf-8", "surrogatepass"))
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+class PieceRecord:
+    """The key each file of a many-file output was built from, with the file's size and time:
+    a file whose key and stamp still match is left as it is."""
+
+    def __init__(self, path: Path | None):
+        self.path = path
+        self.data = read_json_dict(path) if path else {}
+
+    def fresh(self, target: Path, key: str) -> bool:
+        entry = self.data.get(str(target))
+        return (isinstance(entry, dict) and entry.get("key") == key
+                and entry.get("stamp") == _stamp(target))
+
+    def record(self, target: Path, key: str) -> None:
+        self.data[str(target)] = {"key": key, "stamp": _stamp(target)}
+
+    def save(self) -> None:
+        if self.path:
+            try:
+                atomic_write_text(self.path, json.dumps(self.data, sort_keys=True))
+            except OSError:
+                pass
+
+
 def _stamp(path: Path) -> list | None:
     try:
         st = path.stat()

@@ -322,3 +322,23 @@ def test_the_last_part_of_a_split_is_not_left_with_a_line():
     chunks = split_code(code, lines, capacity=len(lines) - 1, last_capacity=8)
     sizes = [len(c) for c in chunks]
     assert len(chunks) == 2 and min(sizes) >= 4, sizes
+
+
+def test_an_edit_rebuilds_only_the_deck_that_shows_it(tmp_path):
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURE_BANK, content)
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    _build(content, out, cache)
+    alpha, beta = out / "slides" / "01-alpha.pptx", out / "slides" / "02-beta.pptx"
+    before = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in (alpha, beta)}
+    q = content / "01-alpha" / "003-sky.toml"
+    q.write_text(q.read_text().replace('summary = "', 'summary = "Reworded. ', 1))
+    result = _build(content, out, cache)
+    assert "1 deck(s) unchanged, not rebuilt" in result.output
+    assert (beta.stat().st_mtime_ns, beta.read_bytes()) == before[beta]
+    assert alpha.stat().st_mtime_ns != before[alpha][0]
+    assert "Reworded." in " ".join(slide_text(s) for s in Presentation(alpha).slides)
+    # A deck deleted by hand is built again even though its content did not change.
+    beta.unlink()
+    _build(content, out, cache)
+    assert beta.exists()
