@@ -30,7 +30,8 @@ REFERENCES_MAX = 3
 CODE_LINE_MAX = 72
 
 _TOPIC_DIR = re.compile(r"^(\d\d)-([a-z0-9]+(?:-[a-z0-9]+)*)$")
-_QUESTION_FILE = re.compile(r"^(\d{3})-[a-z0-9]+(?:-[a-z0-9]+)*\.toml$")
+# Three digits cover the bank; a bank past 999 questions needs four.
+_QUESTION_FILE = re.compile(r"^(\d{3,4})-[a-z0-9]+(?:-[a-z0-9]+)*\.toml$")
 _EXCEPTION_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _URL = re.compile(r"^https?://[^\s/$.?#].[^\s]*$")
 
@@ -243,7 +244,8 @@ def load_kit(content_dir: Path, *, check_syntax: bool = True,
             fm = _QUESTION_FILE.match(path.name)
             if not fm:
                 problems.append(Problem(path, None, "", "file name must be NNN-<slug>.toml "
-                                        "(three-digit number, lowercase words joined by hyphens)"))
+                                        "(a three- or four-digit number, lowercase words joined by "
+                                        "hyphens)"))
                 continue
             if numbers is not None and int(fm.group(1)) not in numbers:
                 continue
