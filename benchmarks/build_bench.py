@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import resource
 import shutil
 import statistics
 import subprocess
@@ -27,19 +26,41 @@ ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
 
 
+# Runs a command, then prints the peak resident memory of the command and of every process
+# under it that it waited for (the build waits for its workers).
+_WRAP = ("import resource, subprocess, sys\n"
+         "done = subprocess.run(sys.argv[1:])\n"
+         "print(f'\\nPEAK {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}')\n"
+         "sys.exit(done.returncode)")
+LAST_PEAK_MB = 0.0
+REAL_PEAK_MB = 0.0
+
+
 def run(args: list[str], content: Path, work: Path, cache: str = "cache") -> tuple[float, str]:
+    global LAST_PEAK_MB
     env = dict(os.environ, KIT_CACHE_DIR=str(work / cache))
     started = time.perf_counter()
-    done = subprocess.run([PY, str(ROOT / "build.py"), "--content", str(content), "--output",
-                           str(work / "output"), *args], capture_output=True, text=True, env=env)
+    done = subprocess.run([PY, "-c", _WRAP, PY, str(ROOT / "build.py"), "--content", str(content),
+                           "--output", str(work / "output"), *args],
+                          capture_output=True, text=True, env=env)
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
         sys.exit(f"build.py {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
-    return elapsed, done.stdout
+    out, _, peak = done.stdout.rpartition("\nPEAK ")
+    LAST_PEAK_MB = int(peak) / 1024
+    return elapsed, out
 
 
-def peak_child_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+def clean(work: Path, keep_samples: bool) -> None:
+    """No outputs and no record of them; with keep_samples, the samples' results stay cached."""
+    shutil.rmtree(work / "output", ignore_errors=True)
+    cache = work / "cache"
+    if not keep_samples:
+        shutil.rmtree(cache, ignore_errors=True)
+        return
+    for entry in cache.iterdir() if cache.is_dir() else []:
+        if entry.name not in ("sample-results.json", "interpreters.json"):
+            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
 
 
 def median(values: list[float]) -> float:
@@ -85,34 +106,34 @@ print(time.perf_counter() - started, len(doc.pages))
 
 
 def scaled_bank(content: Path, dest: Path, factor: int) -> None:
-    """A bank `factor` times larger: each real answer copied under new numbers and topics."""
+    """A bank `factor` times larger: the same 15 topics, each real answer copied `factor` times
+    under new numbers (see-also links dropped, since the numbers they name moved)."""
+    import json
     import tomllib
 
     bank = tomllib.loads((content / "questions.toml").read_text("utf-8"))
+    by_number = {int(f.name.split("-")[0]): f
+                 for f in content.glob("[0-9][0-9]-*/[0-9][0-9][0-9]-*.toml")}
     topics, questions = [], []
-    files = sorted(content.glob("[0-9][0-9]-*/[0-9][0-9][0-9]-*.toml"))
-    by_number = {int(f.name[:3]): f for f in files}
     n = 2
-    for copy in range(factor):
-        for pos, t in enumerate(bank["topics"], start=1):
-            first = n
-            slug = f"{t['slug']}-{copy}"
-            folder = dest / f"{(copy * len(bank['topics']) + pos):02d}-{slug}"
-            if copy * len(bank["topics"]) + pos > 99:
-                sys.exit("scale too large for two-digit topic folders")
-            folder.mkdir(parents=True)
-            shutil.copy(content / f"{pos:02d}-{t['slug']}" / "topic.toml", folder / "topic.toml")
-            for q in bank["questions"]:
-                if q["topic"] != t["slug"]:
-                    continue
+    for pos, t in enumerate(bank["topics"], start=1):
+        src = content / f"{pos:02d}-{t['slug']}"
+        folder = dest / src.name
+        folder.mkdir(parents=True)
+        shutil.copy(src / "topic.toml", folder / "topic.toml")
+        first = n
+        originals = [q for q in bank["questions"] if q["topic"] == t["slug"]]
+        for copy in range(factor):
+            for q in originals:
                 text = by_number[q["number"]].read_text("utf-8")
                 text = re.sub(r"^number = \d+", f"number = {n}", text, count=1, flags=re.M)
                 text = re.sub(r"^see_also = \[.*?\]\n", "", text, flags=re.M | re.S)
+                if n > 9999:
+                    sys.exit("scale too large for four-digit question numbers")
                 (folder / f"{n:04d}-q.toml").write_text(text, "utf-8")
-                questions.append({**q, "number": n, "topic": slug})
+                questions.append({**q, "number": n})
                 n += 1
-            topics.append({**t, "slug": slug, "first": first, "last": n - 1})
-    import json
+        topics.append({**t, "first": first, "last": n - 1})
     lines = []
     for t in topics:
         lines.append("[[topics]]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in t.items()))
@@ -152,18 +173,26 @@ def main() -> None:
             full = full_builds(args, content, work)
         if "baseline" in sections and not args.quick:
             print("baseline")
-            naive, pages = naive_handbook(content, work)
-            note = f"(full build is {full / naive:.2f}x of it)" if "full" in sections else ""
+            naives = [naive_handbook(content, work) for _ in range(args.runs)]
+            naive, pages = median([t for t, _ in naives]), naives[0][1]
+            note = (f"(median of {args.runs}; the clean build is {full / naive:.2f}x of it)"
+                    if "full" in sections else f"(median of {args.runs})")
             line(f"naive single-pass handbook ({pages} pages)", naive, note)
 
         if args.scale:
-            print(f"scale test: a bank {args.scale} times larger")
-            big = tmp / "big"
+            print(f"scale test: a bank {args.scale} times larger (the same code, so the samples' "
+                  "results come from the real bank's cache)")
+            big, big_work = tmp / "big", tmp / "big-work"
             scaled_bank(content, big, args.scale)
-            before = peak_child_rss_mb()
-            t, _ = run([], big, tmp / "big-work")
-            line(f"clean full build, {args.scale}x", t)
-            print(f"  peak memory of a child process: {max(before, peak_child_rss_mb()):.0f} MB")
+            (big_work / "cache").mkdir(parents=True)
+            samples = work / "cache-check" if (work / "cache-check").is_dir() else work / "cache"
+            for name in ("sample-results.json", "interpreters.json"):
+                shutil.copy(samples / name, big_work / "cache" / name)
+            t, _ = run([], big, big_work)
+            note = f"({t / full:.1f}x the real bank's)" if "full" in sections else ""
+            line(f"clean outputs, warm sample cache, {args.scale}x", t, note)
+            print(f"  peak memory of one process: {LAST_PEAK_MB:.0f} MB "
+                  f"(real bank: {REAL_PEAK_MB:.0f} MB)")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -184,24 +213,39 @@ def stage_times(args, content: Path, work: Path) -> None:
 
 
 def full_builds(args, content: Path, work: Path) -> float:
-    print("full build (build.py, renderers in parallel)")
-    shutil.rmtree(work / "output", ignore_errors=True)
-    shutil.rmtree(work / "cache", ignore_errors=True)
-    full, _ = run([], content, work)
-    line("clean, cold sample cache", full)
+    """Returns the clean build's time with the samples' results cached (the reference)."""
+    global REAL_PEAK_MB
+    print("full build (build.py: check, then every output on a pool of one process per core)")
+    clean(work, keep_samples=False)
+    cold, _ = run([], content, work)
+    line("clean, cold sample cache (every sample run)", cold)
+    warm_runs = []
+    for _ in range(args.runs):
+        clean(work, keep_samples=True)
+        warm_runs.append(run([], content, work)[0])
+        REAL_PEAK_MB = max(REAL_PEAK_MB, LAST_PEAK_MB)
+    full = median(warm_runs)
+    line("clean outputs, warm sample cache", full,
+         f"(median of {args.runs}: {', '.join(f'{t:.0f}' for t in warm_runs)})")
+    print(f"  peak memory of one process: {REAL_PEAK_MB:.0f} MB")
     noop = median([run([], content, work)[0] for _ in range(args.runs)])
     line("no-op rebuild", noop, f"(median of {args.runs})")
     answer = next(content.glob("05-*/06[0-9]-*.toml"))
-    edit(answer, "answer = '''\n", "answer = '''\n(Edited.) ")
-    one_text, _ = run([], content, work)
+    times = []
+    for _ in range(args.runs):
+        edit(answer, "answer = '''\n", "answer = '''\n(Edited.) ")
+        times.append(run([], content, work)[0])
+    one_text = median(times)
     line(f"after editing one answer's text ({answer.name})", one_text,
-         f"({100 * one_text / full:.0f}% of clean)")
+         f"(median of {args.runs}; {100 * one_text / full:.0f}% of clean)")
     sample = next(content.glob("01-*/003-*.toml"))
-    edit(sample, "print(", "print( ")
-    one_sample, _ = run([], content, work)
+    times = []
+    for _ in range(args.runs):
+        edit(sample, "print(", "print( ")
+        times.append(run([], content, work)[0])
+    one_sample = median(times)
     line(f"after editing one sample ({sample.name})", one_sample,
-         f"({100 * one_sample / full:.0f}% of clean)")
-
+         f"(median of {args.runs}; {100 * one_sample / full:.0f}% of clean)")
     return full
 
 
