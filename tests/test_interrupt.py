@@ -24,8 +24,19 @@ def _start(tmp_path: Path) -> tuple[subprocess.Popen, Path]:
     out.mkdir()
     (out / "handbook.pdf").write_bytes(GOOD)
     env = dict(os.environ, KIT_CACHE_DIR=str(tmp_path / "cache"))
-    proc = subprocess.Popen([sys.executable, str(ROOT / "build.py"), "--content", str(content),
-                             "--output", str(out), "handbook"],
+    # The fixture book is saved in milliseconds; on the real one saving takes seconds. Slowed
+    # down the same way here, so the poll below reliably sees the temporary file.
+    slow_save = (
+        "import runpy, sys, time, pymupdf\n"
+        "save = pymupdf.Document.save\n"
+        "def slow(self, *args, **kwargs):\n"
+        "    time.sleep(3)\n"
+        "    return save(self, *args, **kwargs)\n"
+        "pymupdf.Document.save = slow\n"
+        "sys.argv = sys.argv[1:]\n"
+        "runpy.run_path(sys.argv[0], run_name='__main__')\n")
+    proc = subprocess.Popen([sys.executable, "-c", slow_save, str(ROOT / "build.py"),
+                             "--content", str(content), "--output", str(out), "handbook"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     return proc, out
 

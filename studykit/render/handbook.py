@@ -272,7 +272,7 @@ class HandbookRenderer(Renderer):
         parts = lay_out([h for _, h in labelled], str(ctx.templates_dir / "handbook"), cache,
                         pool=ctx.pool)
         target = ctx.out_dir / self.output_name()
-        joined = join(parts, target, self.metadata(ctx))
+        joined = join(parts, target, self.metadata(ctx), cache)
         fresh = [label for (label, _), p in zip(labelled, parts) if not p.cached]
         if len(fresh) == len(parts):
             laid = f"all {len(parts)} parts laid out"

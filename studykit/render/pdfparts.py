@@ -28,7 +28,7 @@ from ..output import atomic_path
 # CSS pixels to PDF points.
 PT = 0.75
 # Bump when what a part's record holds changes: cached parts of older formats are not reused.
-PART_FORMAT = 4
+PART_FORMAT = 5
 STAND_IN_CLASS = "pgref"
 
 
@@ -45,6 +45,7 @@ class PartLayout:
     bookmarks: list      # [page, level, label, x, y]
     stamps: list         # see _stand_ins
     cached: bool = False
+    key: str = ""        # in the cache of parts
 
     def record(self) -> dict:
         return {"format": PART_FORMAT, "pages": self.pages, "anchors": self.anchors,
@@ -210,6 +211,26 @@ class PartCache:
         except OSError:
             pass   # a cache that cannot be written only costs time
 
+    def get_stamped(self, key: str, signature: str) -> bytes | None:
+        if self.folder is None:
+            return None
+        try:
+            return (self.folder / f"{key}-{signature}.stamped.pdf").read_bytes()
+        except OSError:
+            return None
+
+    def put_stamped(self, key: str, signature: str, pdf: bytes) -> None:
+        """Keep the part stamped with these numbers, and no other stamping of it."""
+        if self.folder is None:
+            return
+        try:
+            for old in self.folder.glob(f"{key}-*.stamped.pdf"):
+                old.unlink(missing_ok=True)
+            with atomic_path(self.folder / f"{key}-{signature}.stamped.pdf") as tmp:
+                tmp.write_bytes(pdf)
+        except OSError:
+            pass
+
     def prune(self, keep: set[str], spare: int) -> None:
         """Drop parts not used now, keeping the `spare` most recently used (another selection
         or paper may want them back)."""
@@ -217,7 +238,7 @@ class PartCache:
             return
         others = {}
         for f in self.folder.iterdir():
-            key = f.name.split(".")[0]
+            key = f.name.split(".")[0].split("-")[0]
             if key not in keep:
                 try:
                     others.setdefault(key, []).append((f.stat().st_mtime, f))
@@ -259,6 +280,8 @@ def lay_out(htmls: list[str], base_url: str, cache: PartCache,
     finally:
         if own_pool is not None:
             own_pool.shutdown(cancel_futures=True)
+    for part, key in zip(parts, keys):
+        part.key = key
     cache.prune(set(keys), spare=4 * len(keys))
     return parts  # type: ignore[return-value]
 
@@ -271,8 +294,59 @@ class Joined:
     anchors: dict[str, int]   # anchor -> page number in the book (1-based)
 
 
-def join(parts: list[PartLayout], target: Path, metadata: dict, lang: str = "en") -> Joined:
-    """Write the book: the parts in order, page numbers stamped, links and bookmarks rebuilt."""
+def _stamp_part(pdf: bytes, stamps: list, numbers: list[int], fonts: dict) -> bytes:
+    """The part's PDF with its page numbers drawn in."""
+    import pymupdf as fitz
+
+    doc = fitz.open("pdf", pdf)
+    by_page: dict[int, list] = {}
+    for stamp, number in zip(stamps, numbers):
+        by_page.setdefault(stamp[0], []).append((stamp, number))
+    for index, items in sorted(by_page.items()):
+        page = doc[index]
+        writers: dict[tuple, object] = {}
+        for (_, _ref, prefix, align, x, y, font, size, color), number in items:
+            text = f"{prefix}{number}"
+            face = fonts.get(font) or fonts.setdefault(font, _stamp_font(font))
+            width = face.text_length(text, fontsize=size)
+            x0 = x - width if align == "right" else x - width / 2
+            writer = writers.get(tuple(color)) or writers.setdefault(
+                tuple(color), fitz.TextWriter(page.rect))
+            writer.append((x0, y), text, font=face, fontsize=size)
+        if not page.is_wrapped:
+            # WeasyPrint leaves its flipped coordinate system in force at the end of a page.
+            page.wrap_contents()
+        for color, writer in writers.items():
+            writer.write_text(page, color=color)
+    data = doc.tobytes(deflate=True)
+    doc.close()
+    return data
+
+
+def _add_links(book, page_index: int, height: float, links: list, anchors: dict) -> None:
+    """Link annotations written as objects: PyMuPDF's insert_link reloads the page each time."""
+    annots = []
+    for _, kind, dest, x0, y0, x1, y1 in links:
+        rect = f"{x0:.2f} {height - y1:.2f} {x1:.2f} {height - y0:.2f}"
+        if kind == "external":
+            action = f"<</S/URI/URI{_pdf_string(dest)}>>"
+        elif dest in anchors:
+            action = f"<</S/GoTo/D{_pdf_string(dest)}>>"
+        else:
+            continue
+        xref = book.get_new_xref()
+        book.update_object(xref, f"<</Type/Annot/Subtype/Link/Rect[{rect}]/BS<</W 0>>"
+                                 f"/A{action}>>")
+        annots.append(f"{xref} 0 R")
+    if annots:
+        book.xref_set_key(book.page_xref(page_index), "Annots", "[" + " ".join(annots) + "]")
+
+
+def join(parts: list[PartLayout], target: Path, metadata: dict, cache: "PartCache",
+         lang: str = "en") -> Joined:
+    """Write the book: the parts in order with their page numbers stamped, links, named
+    destinations and bookmarks rebuilt. A part whose printed numbers did not change since it
+    was last stamped is taken stamped from the cache."""
     import pymupdf as fitz
 
     offsets, total = [], 0
@@ -283,49 +357,31 @@ def join(parts: list[PartLayout], target: Path, metadata: dict, lang: str = "en"
     for off, p in zip(offsets, parts):
         for name, (page, x, y) in p.anchors.items():
             anchors.setdefault(name, (off + page, x, y))
-
-    book = fitz.open()
-    for p in parts:
-        with fitz.open("pdf", p.pdf) as src:
-            book.insert_pdf(src, links=False, annots=False)
-
     missing = sorted({s[1] for p in parts for s in p.stamps if s[1] and s[1] not in anchors})
     if missing:
         raise RenderError(f"page references to anchors that are not in the book: "
                           f"{', '.join(missing[:10])}")
 
-    # All the work of one page at once: loading a page is what costs.
-    stamps_on: dict[int, list] = {}
+    book = fitz.open()
+    fonts: dict[str, object] = {}
+    for off, p in zip(offsets, parts):
+        numbers = [(anchors[ref][0] if ref else off + page) + 1
+                   for page, ref, *_ in p.stamps]
+        signature = hashlib.sha256(json.dumps(numbers).encode()).hexdigest()[:16]
+        stamped = cache.get_stamped(p.key, signature)
+        if stamped is None:
+            stamped = _stamp_part(p.pdf, p.stamps, numbers, fonts)
+            cache.put_stamped(p.key, signature, stamped)
+        with fitz.open("pdf", stamped) as src:
+            book.insert_pdf(src, links=False, annots=False)
+
+    heights = [book[i].rect.height for i in range(total)] if total else []
     links_on: dict[int, list] = {}
     for off, p in zip(offsets, parts):
-        for s in p.stamps:
-            stamps_on.setdefault(off + s[0], []).append((off, s))
         for link in p.links:
             links_on.setdefault(off + link[0], []).append(link)
-    fonts: dict[str, object] = {}
-    for index in sorted(set(stamps_on) | set(links_on)):
-        page = book[index]
-        writers: dict[tuple, object] = {}
-        for off, stamp in stamps_on.get(index, []):
-            part_page, ref, prefix, align, x, y, font, size, color = stamp
-            text = f"{prefix}{(anchors[ref][0] if ref else off + part_page) + 1}"
-            face = fonts.get(font) or fonts.setdefault(font, _stamp_font(font))
-            width = face.text_length(text, fontsize=size)
-            x0 = x - width if align == "right" else x - width / 2
-            writer = writers.get(tuple(color)) or writers.setdefault(
-                tuple(color), fitz.TextWriter(page.rect))
-            writer.append((x0, y), text, font=face, fontsize=size)
-        if writers and not page.is_wrapped:
-            # WeasyPrint leaves its flipped coordinate system in force at the end of a page.
-            page.wrap_contents()
-        for color, writer in writers.items():
-            writer.write_text(page, color=color)
-        for _, kind, dest, x0, y0, x1, y1 in links_on.get(index, []):
-            rect = fitz.Rect(x0, y0, x1, y1)
-            if kind == "external":
-                page.insert_link({"kind": fitz.LINK_URI, "from": rect, "uri": dest})
-            elif dest in anchors:
-                page.insert_link({"kind": fitz.LINK_NAMED, "from": rect, "name": dest})
+    for index, links in links_on.items():
+        _add_links(book, index, heights[index], links, anchors)
 
     _name_destinations(book, anchors)
     toc = []
@@ -339,7 +395,9 @@ def join(parts: list[PartLayout], target: Path, metadata: dict, lang: str = "en"
     book.set_metadata(metadata)
     book.xref_set_key(book.pdf_catalog(), "Lang", _pdf_string(lang))
     with atomic_path(target) as tmp:
-        book.save(tmp, garbage=3, deflate=True)
+        # garbage=1 drops what the parts left unused; compacting further (3) saves nothing here
+        # and takes five times as long.
+        book.save(tmp, garbage=1, deflate=True)
     book.close()
     return Joined(pages=total, anchors={k: v[0] + 1 for k, v in anchors.items()})
 
