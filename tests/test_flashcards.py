@@ -362,3 +362,51 @@ def test_a_face_that_never_fits_fails_naming_card_and_face(tmp_path):
     # The failed build left the earlier output alone.
     assert (out / "flashcards-a4.pdf").read_bytes() == b"previous good file"
     assert sorted(p.name for p in out.iterdir()) == ["flashcards-a4.pdf"]
+
+
+# ------------------------------------------------------------------ the size search
+
+def _search_walk(heights_at: dict[float, dict[int, float]], start_at: float):
+    """Run a face's size search against made-up heights (size -> points shown -> height):
+    what it settles on and which sizes it had laid out."""
+    from studykit.render.flashcards import LAYOUTS, Face, FlashcardRenderer, _SizeSearch
+
+    renderer = FlashcardRenderer()
+    q = type("Q", (), {"key_points": ("a", "b", "c", "d", "e")})()
+    face = Face("Q9", "easy", "back", q, 10.0, 8.0, points=5)
+    groups: list[list[tuple]] = []
+    for o in renderer.candidates(face):
+        if groups and groups[-1][0][:2] == o[:2]:
+            groups[-1].append(o)
+        else:
+            groups.append([o])
+    start = next(g for g, grp in enumerate(groups) if grp[0][0] == start_at)
+    search = _SizeSearch(face, groups, start)
+    tried = []
+    while True:
+        size = groups[search.at][0][0]
+        tried.append(size)
+        if not search.measured(heights_at[size], limit=100.0):
+            return search.best, tried
+
+
+def test_size_search_finds_what_stepping_down_one_option_at_a_time_would():
+    sizes = (10.0, 9.5, 9.0, 8.5, 8.0)
+    # A back that fits whole from 9.5 pt down: found by going up from 9 pt, 9.5 kept.
+    roomy = {s: {k: k * (15 if s >= 9.5 else 14) + (30 if s == 10.0 else 0) for k in range(6)}
+             for s in sizes}
+    best, tried = _search_walk(roomy, start_at=9.0)
+    assert best == (9.5, 7.5, 5) and tried == [9.0, 10.0, 9.5]
+    # A back that fits only with 2 points at 9 pt: decided by one layout.
+    tight = {s: {k: 40 * k for k in range(6)} for s in sizes}
+    best, tried = _search_walk(tight, start_at=9.0)
+    assert best == (9.0, 7.0, 2) and tried == [9.0]
+    # A back that needs the floor size with its summary alone.
+    huge = {s: {k: 150 - (20 if s == 8.0 and k == 0 else 0) + k for k in range(6)} for s in sizes}
+    huge[8.0][0] = 90
+    best, tried = _search_walk(huge, start_at=9.0)
+    assert best == (8.0, 7.0, 0) and tried == [9.0, 8.5, 8.0]
+    # And one that never fits.
+    never = {s: {k: 500 for k in range(6)} for s in sizes}
+    best, _ = _search_walk(never, start_at=9.0)
+    assert best is None
