@@ -21,6 +21,7 @@ from studykit.api import RENDERERS, NotAvailable, Project
 from studykit.coverage import coverage_table
 from studykit.errors import ContentError, KitError
 from studykit.model import DIFFICULTIES, Selection, parse_numbers
+from studykit.render.base import stop_pool, worker_pool
 from studykit.updater import apply_updates, describe, plan_updates
 
 EXIT_OK, EXIT_SAMPLE_FAILED, EXIT_INVALID = 0, 1, 2
@@ -351,15 +352,12 @@ def _render_in_parallel(project: Project, kit, report) -> None:
     """Every output on one pool of worker processes, one per core. The flashcards and the slides
     are one piece of work each; the handbook, built here, hands the pool one piece per part of
     the book, which fill the cores around the others."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
     global _JOB
     _JOB = (project, kit, report)
     names = list(RENDERERS)
-    ctx = multiprocessing.get_context("fork")
     failures = []
-    with ProcessPoolExecutor(max_workers=os.cpu_count() or 1, mp_context=ctx) as pool:
+    pool = worker_pool(os.cpu_count() or 1)
+    try:
         # Submitted first, so the longest single pieces start at once.
         futures = {name: pool.submit(_render_one, name) for name in names if name != "handbook"}
         for name in names:
@@ -376,6 +374,10 @@ def _render_in_parallel(project: Project, kit, report) -> None:
                 click.echo(f"{exc} (its issue has not landed)", err=True)
             except KitError as exc:
                 failures.append(exc)
+    except BaseException:
+        stop_pool(pool)
+        raise
+    pool.shutdown()
     if failures:
         raise failures[0]
 

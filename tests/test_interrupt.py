@@ -80,3 +80,55 @@ def test_a_killed_render_keeps_the_old_output_and_the_next_build_cleans_up(tmp_p
     assert sorted(p.name for p in out.iterdir()) == ["handbook.pdf"]
     assert (out / "handbook.pdf").read_bytes().startswith(b"%PDF-")
     assert (out / "handbook.pdf").read_bytes() != GOOD
+
+
+@pytest.mark.parametrize("how", ["ctrl-c", "kill"])
+def test_interrupting_a_full_build_stops_every_worker_with_one_line(tmp_path, how):
+    """Ctrl-C reaches the build and all its workers; `kill` (or a CI timeout) only the build.
+    Either way the build answers with one line, stops the workers at once (not when their
+    pieces finish) and leaves the outputs as they were."""
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURE_BANK, content)
+    out = tmp_path / "output"
+    out.mkdir()
+    (out / "handbook.pdf").write_bytes(GOOD)
+    started = tmp_path / "started"
+    # Every piece of work in the pool hangs, so the interrupt finds the workers busy.
+    hang = (
+        "import runpy, sys, time\n"
+        "import studykit.render.pdfparts as parts\n"
+        "def hang(*args, **kwargs):\n"
+        f"    open({str(started)!r}, 'a').close()\n"
+        "    time.sleep(120)\n"
+        "parts.layout_part = hang\n"
+        "import build\n"
+        "build._render_one = hang\n"
+        "sys.argv = sys.argv[1:]\n"
+        "build.signal.signal(build.signal.SIGTERM, build._terminate)\n"
+        "build.cli()\n")
+    env = dict(os.environ, KIT_CACHE_DIR=str(tmp_path / "cache"), PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-c", hang, "build.py", "--content", str(content),
+                             "--output", str(out)], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=env, start_new_session=True)
+    try:
+        end = time.monotonic() + 120
+        while not started.exists() and time.monotonic() < end and proc.poll() is None:
+            time.sleep(0.05)
+        assert started.exists(), proc.communicate()
+        time.sleep(0.5)
+        interrupted = time.monotonic()
+        if how == "ctrl-c":
+            os.killpg(proc.pid, signal.SIGINT)   # a terminal signals the whole process group
+        else:
+            proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)   # whatever is left, should this test fail
+        except ProcessLookupError:
+            pass
+    assert time.monotonic() - interrupted < 15
+    assert proc.returncode == 130
+    assert err.decode().strip() == "interrupted: outputs already built are unchanged"
+    assert (out / "handbook.pdf").read_bytes() == GOOD
+    assert sorted(p.name for p in out.iterdir()) == ["handbook.pdf"]

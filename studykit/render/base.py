@@ -82,3 +82,35 @@ class Renderer(ABC):
                               "would print as empty boxes; install a font that covers them (for "
                               "CJK: apt install fonts-noto-cjk) or write them another way:\n"
                               + "\n".join(lines))
+
+
+def quiet_worker() -> None:
+    """Pool initializer: Ctrl-C reaches the whole process group, but only the build itself
+    should answer it (with one line); it stops the workers, which then end without a word.
+    A temporary file a worker leaves is removed by the next build."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def worker_pool(workers: int) -> Executor:
+    """Forked workers: they start with the content already loaded."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+                               initializer=quiet_worker)
+
+
+def stop_pool(pool: Executor) -> None:
+    """Stop a process pool now, for an interrupted build, instead of waiting for every running
+    piece of work to finish: its workers are terminated and queued work is dropped."""
+    import multiprocessing
+
+    processes = getattr(pool, "_processes", None) or {}
+    for process in list(processes.values()) or multiprocessing.active_children():
+        if process.is_alive():
+            process.terminate()
+    pool.shutdown(wait=True, cancel_futures=True)
+

@@ -17,13 +17,14 @@ import json
 import os
 import subprocess
 import time
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from ..errors import RenderError
 from ..output import atomic_path
+from .base import stop_pool, worker_pool
 
 # CSS pixels to PDF points.
 PT = 0.75
@@ -237,7 +238,16 @@ class PartCache:
         if self.folder is None or not self.folder.is_dir():
             return
         others = {}
+        for f in self.folder.glob(".*.part"):
+            # Left by a worker stopped mid-write; an hour old, no build is still writing it.
+            try:
+                if time.time() - f.stat().st_mtime > 3600:
+                    f.unlink()
+            except OSError:
+                pass
         for f in self.folder.iterdir():
+            if f.name.startswith("."):
+                continue
             key = f.name.split(".")[0].split("-")[0]
             if key not in keep:
                 try:
@@ -262,11 +272,7 @@ def lay_out(htmls: list[str], base_url: str, cache: PartCache,
     todo.sort(key=lambda i: -len(htmls[i]))
     own_pool = None
     if pool is None and len(todo) > 1 and (os.cpu_count() or 1) > 1:
-        import multiprocessing
-
-        own_pool = pool = ProcessPoolExecutor(
-            max_workers=min(len(todo), os.cpu_count() or 1),
-            mp_context=multiprocessing.get_context("fork"))
+        own_pool = pool = worker_pool(min(len(todo), os.cpu_count() or 1))
     try:
         if pool is None:
             for i in todo:
@@ -277,9 +283,13 @@ def lay_out(htmls: list[str], base_url: str, cache: PartCache,
             for i in todo:
                 parts[i] = futures[i].result()
                 cache.put(keys[i], parts[i])
-    finally:
+    except BaseException:
         if own_pool is not None:
-            own_pool.shutdown(cancel_futures=True)
+            stop_pool(own_pool)
+        raise
+    else:
+        if own_pool is not None:
+            own_pool.shutdown()
     for part, key in zip(parts, keys):
         part.key = key
     cache.prune(set(keys), spare=4 * len(keys))
