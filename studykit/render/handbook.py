@@ -222,23 +222,24 @@ class HandbookRenderer(Renderer):
             by_level=[(d, qs) for d, qs in by_level if qs], chapters=self.chapters(ctx),
             letters=DIFFICULTY_LETTERS, marks=MARKS, page_of=self.page_of))
 
-    def _document(self, ctx: BuildContext, body: list[Markup]) -> str:
-        return self._env(ctx).get_template("book.html.j2").render(
-            title=TITLE, css=self.page_css(ctx), body=body)
+    def _document(self, ctx: BuildContext, css: Markup, body: list[Markup]) -> str:
+        return self._env(ctx).get_template("book.html.j2").render(title=TITLE, css=css,
+                                                                   body=body)
 
     def part_htmls(self, ctx: BuildContext) -> list[tuple[str, str]]:
         """(label, HTML) of each part of the book, in order."""
-        parts = [("front matter", self._document(ctx, [self.front_html(ctx)]))]
+        css = self.page_css(ctx)
+        parts = [("front matter", self._document(ctx, css, [self.front_html(ctx)]))]
         for t in self.chapters(ctx):
             parts.append((f"chapter {t.position}",
-                          self._document(ctx, [self.chapter_html(ctx, t)])))
-        parts.append(("back matter", self._document(ctx, [self.back_html(ctx)])))
+                          self._document(ctx, css, [self.chapter_html(ctx, t)])))
+        parts.append(("back matter", self._document(ctx, css, [self.back_html(ctx)])))
         return parts
 
     def document_html(self, ctx: BuildContext) -> str:
         """The whole book as one document (the benchmark's single-pass baseline lays it out)."""
         body = [self.front_html(ctx)] + [self.chapter_html(ctx, t) for t in self.chapters(ctx)]
-        return self._document(ctx, body + [self.back_html(ctx)])
+        return self._document(ctx, self.page_css(ctx), body + [self.back_html(ctx)])
 
     def metadata(self, ctx: BuildContext) -> dict:
         kit = ctx.kit
