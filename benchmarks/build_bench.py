@@ -147,8 +147,8 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3, help="repeats of the cheap measurements")
     ap.add_argument("--scale", type=int, default=0, help="also build a bank this many times larger")
     ap.add_argument("--quick", action="store_true", help="skip the naive baseline")
-    ap.add_argument("--sections", default="check,stages,full,baseline",
-                    help="comma-separated: check, stages, full, baseline (default: all)")
+    ap.add_argument("--sections", default="check,stages,full,baseline,paired",
+                    help="comma-separated: check, stages, full, baseline, paired (default: all)")
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="kit-bench-"))
@@ -179,6 +179,8 @@ def main() -> None:
                     if "full" in sections else f"(median of {args.runs})")
             line(f"naive single-pass handbook ({pages} pages)", naive, note)
 
+        if "paired" in sections:
+            paired(args, content, work)
         if args.scale:
             print(f"scale test: a bank {args.scale} times larger (the same code, so the samples' "
                   "results come from the real bank's cache)")
@@ -195,6 +197,23 @@ def main() -> None:
                   f"(real bank: {REAL_PEAK_MB:.0f} MB)")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def paired(args, content: Path, work: Path) -> None:
+    """The clean build and the naive render one after the other, --runs times: on a machine
+    whose speed drifts, the ratio of neighbours is steadier than the ratio of two medians."""
+    print("clean build against the naive render, run in pairs")
+    if not (work / "cache" / "sample-results.json").exists():
+        run(["check", "--all-pythons"], content, work)
+    ratios = []
+    for i in range(args.runs):
+        clean(work, keep_samples=True)
+        build, _ = run([], content, work)
+        naive, _ = naive_handbook(content, work)
+        ratios.append(build / naive)
+        print(f"  pair {i + 1}: clean build {build:.1f} s, naive {naive:.1f} s, "
+              f"ratio {build / naive:.2f}")
+    print(f"  median ratio {median(ratios):.2f} (target: at most 0.50)")
 
 
 def stage_times(args, content: Path, work: Path) -> None:
