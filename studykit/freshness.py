@@ -50,33 +50,26 @@ def _verified(report: CheckReport | None) -> list:
                   for o in report.outcomes)
 
 
-def fingerprint(renderer: Renderer, options: dict, ctx: BuildContext) -> str:
+def _hash(ctx: BuildContext, *parts: str) -> str:
+    """The given parts, and what shapes every output: templates, the kit's code, the rendering
+    libraries and the date."""
     h = hashlib.sha256()
-    for part in (
-        renderer.name,
-        json.dumps(options, sort_keys=True, default=str),
-        renderer.content_key(ctx),
-        json.dumps(_verified(ctx.report)),
-        _tree_digest(ctx.templates_dir),
-        _tree_digest(PROJECT_ROOT / "studykit"),
-        _library_versions(),
-        ctx.build_date.isoformat(),
-    ):
+    for part in (*parts, _tree_digest(ctx.templates_dir), _tree_digest(PROJECT_ROOT / "studykit"),
+                 _library_versions(), ctx.build_date.isoformat()):
         h.update(part.encode("utf-8", "surrogatepass"))
         h.update(b"\0")
     return h.hexdigest()
+
+
+def fingerprint(renderer: Renderer, options: dict, ctx: BuildContext) -> str:
+    return _hash(ctx, renderer.name, json.dumps(options, sort_keys=True, default=str),
+                 renderer.content_key(ctx), json.dumps(_verified(ctx.report)))
 
 
 def piece_key(renderer: Renderer, ctx: BuildContext, content: str, numbers: set[int]) -> str:
     """Like `fingerprint`, for one file of an output that shows only the questions `numbers`."""
-    h = hashlib.sha256()
     verified = [v for v in _verified(ctx.report) if v[0] in numbers]
-    for part in (renderer.name, content, json.dumps(verified), _tree_digest(ctx.templates_dir),
-                 _tree_digest(PROJECT_ROOT / "studykit"), _library_versions(),
-                 ctx.build_date.isoformat()):
-        h.update(part.encode("utf-8", "surrogatepass"))
-        h.update(b"\0")
-    return h.hexdigest()
+    return _hash(ctx, renderer.name, content, json.dumps(verified))
 
 
 class PieceRecord:

@@ -113,4 +113,3 @@ def stop_pool(pool: Executor) -> None:
         if process.is_alive():
             process.terminate()
     pool.shutdown(wait=True, cancel_futures=True)
-
