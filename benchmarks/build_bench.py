@@ -231,6 +231,17 @@ def stage_times(args, content: Path, work: Path) -> None:
         line(name, stages[name])
 
 
+def rebuild_after_edits(args, content: Path, work: Path, full: float, what: str, path: Path,
+                        old: str, new: str) -> None:
+    """Edit `path` --runs times (a new edit each time) and time the rebuild after each."""
+    times = []
+    for _ in range(args.runs):
+        edit(path, old, new)
+        times.append(run([], content, work)[0])
+    t = median(times)
+    line(f"after editing {what}", t, f"(median of {args.runs}; {100 * t / full:.0f}% of clean)")
+
+
 def full_builds(args, content: Path, work: Path) -> float:
     """Returns the clean build's time with the samples' results cached (the reference)."""
     global REAL_PEAK_MB
@@ -250,21 +261,11 @@ def full_builds(args, content: Path, work: Path) -> float:
     noop = median([run([], content, work)[0] for _ in range(args.runs)])
     line("no-op rebuild", noop, f"(median of {args.runs})")
     answer = next(content.glob("05-*/06[0-9]-*.toml"))
-    times = []
-    for _ in range(args.runs):
-        edit(answer, "answer = '''\n", "answer = '''\n(Edited.) ")
-        times.append(run([], content, work)[0])
-    one_text = median(times)
-    line(f"after editing one answer's text ({answer.name})", one_text,
-         f"(median of {args.runs}; {100 * one_text / full:.0f}% of clean)")
+    rebuild_after_edits(args, content, work, full, f"one answer's text ({answer.name})",
+                        answer, "answer = '''\n", "answer = '''\n(Edited.) ")
     sample = next(content.glob("01-*/003-*.toml"))
-    times = []
-    for _ in range(args.runs):
-        edit(sample, "print(", "print( ")
-        times.append(run([], content, work)[0])
-    one_sample = median(times)
-    line(f"after editing one sample ({sample.name})", one_sample,
-         f"(median of {args.runs}; {100 * one_sample / full:.0f}% of clean)")
+    rebuild_after_edits(args, content, work, full, f"one sample ({sample.name})",
+                        sample, "print(", "print( ")
     return full
 
 
