@@ -25,7 +25,7 @@ LIBRARIES = ("weasyprint", "python-pptx", "pygments", "markdown-it-py", "jinja2"
 
 
 @lru_cache(maxsize=None)
-def _tree_digest(root: Path) -> str:
+def tree_digest(root: Path) -> str:
     h = hashlib.sha256()
     for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
         h.update(str(path.relative_to(root)).encode())
@@ -54,7 +54,7 @@ def _hash(ctx: BuildContext, *parts: str) -> str:
     """The given parts, and what shapes every output: templates, the kit's code, the rendering
     libraries and the date."""
     h = hashlib.sha256()
-    for part in (*parts, _tree_digest(ctx.templates_dir), _tree_digest(PROJECT_ROOT / "studykit"),
+    for part in (*parts, tree_digest(ctx.templates_dir), tree_digest(PROJECT_ROOT / "studykit"),
                  _library_versions(), ctx.build_date.isoformat()):
         h.update(part.encode("utf-8", "surrogatepass"))
         h.update(b"\0")

@@ -14,7 +14,6 @@ not CSS target-counters, which would need the whole book in one layout, and whic
 
 from __future__ import annotations
 
-import hashlib
 import html
 import re
 from collections import Counter
@@ -252,28 +251,22 @@ class HandbookRenderer(Renderer):
                 "creator": "studykit (WeasyPrint, PyMuPDF)", "creationDate": stamp,
                 "modDate": stamp}
 
-    def _resources_digest(self, ctx: BuildContext) -> str:
-        """What the HTML refers to but does not contain (images beside the templates)."""
-        h = hashlib.sha256()
-        folder = ctx.templates_dir / "handbook"
-        for f in sorted(folder.iterdir()):
-            if f.is_file():
-                h.update(f.name.encode() + b"\0" + f.read_bytes())
-        return h.hexdigest()
-
     # ------------------------------------------------------------------ output
 
     def render(self, ctx: BuildContext) -> list[Path]:
+        from ..freshness import tree_digest
+
         if not ctx.kit.questions:
             raise RenderError("handbook: no answered questions match the selection")
         self.require_glyphs(ctx)
         labelled = self.part_htmls(ctx)
         cache = PartCache(ctx.cache_dir / "handbook-parts" if ctx.cache_dir else None,
-                          salt=self._resources_digest(ctx))
+                          # What the HTML refers to but does not contain (images).
+                          salt=tree_digest(ctx.templates_dir / "handbook"))
         parts = lay_out([h for _, h in labelled], str(ctx.templates_dir / "handbook"), cache,
                         pool=ctx.pool)
         target = ctx.out_dir / self.output_name()
-        joined = join(parts, target, self.metadata(ctx), cache)
+        pages = join(parts, target, self.metadata(ctx), cache)
         fresh = [label for (label, _), p in zip(labelled, parts) if not p.cached]
         if len(fresh) == len(parts):
             laid = f"all {len(parts)} parts laid out"
@@ -282,5 +275,5 @@ class HandbookRenderer(Renderer):
         else:
             laid = f"laid out {', '.join(fresh)}; {len(parts) - len(fresh)} parts from the cache"
         self.messages.append(f"{len(ctx.kit.questions)} questions in {len(self.chapters(ctx))} "
-                             f"chapter(s) on {joined.pages} {self.paper} pages ({laid})")
+                             f"chapter(s) on {pages} {self.paper} pages ({laid})")
         return [target]

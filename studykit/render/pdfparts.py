@@ -298,12 +298,6 @@ def lay_out(htmls: list[str], base_url: str, cache: PartCache,
 
 # ------------------------------------------------------------------ joining
 
-@dataclass(frozen=True)
-class Joined:
-    pages: int
-    anchors: dict[str, int]   # anchor -> page number in the book (1-based)
-
-
 def _stamp_part(pdf: bytes, stamps: list, numbers: list[int], fonts: dict) -> bytes:
     """The part's PDF with its page numbers drawn in."""
     import pymupdf as fitz
@@ -353,7 +347,7 @@ def _add_links(book, page_index: int, height: float, links: list, anchors: dict)
 
 
 def join(parts: list[PartLayout], target: Path, metadata: dict, cache: "PartCache",
-         lang: str = "en") -> Joined:
+         lang: str = "en") -> int:
     """Write the book: the parts in order with their page numbers stamped, links, named
     destinations and bookmarks rebuilt. A part whose printed numbers did not change since it
     was last stamped is taken stamped from the cache."""
@@ -393,7 +387,7 @@ def join(parts: list[PartLayout], target: Path, metadata: dict, cache: "PartCach
     for index, links in links_on.items():
         _add_links(book, index, heights[index], links, anchors)
 
-    _name_destinations(book, anchors)
+    _name_destinations(book, anchors, heights)
     toc = []
     for off, p in zip(offsets, parts):
         for page, level, label, x, y in p.bookmarks:
@@ -410,7 +404,7 @@ def join(parts: list[PartLayout], target: Path, metadata: dict, cache: "PartCach
         # book about a third smaller.
         book.save(tmp, garbage=1, deflate=True, use_objstms=1)
     book.close()
-    return Joined(pages=total, anchors={k: v[0] + 1 for k, v in anchors.items()})
+    return total
 
 
 # Every character a stamp can hold.
@@ -437,15 +431,13 @@ def _pdf_string(text: str) -> str:
     return "(" + text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ")"
 
 
-def _name_destinations(book, anchors: dict[str, tuple[int, float, float]]) -> None:
+def _name_destinations(book, anchors: dict[str, tuple[int, float, float]],
+                       heights: list[float]) -> None:
     """Every anchor as a named destination, as WeasyPrint writes them: links point at names, and
     a reader can open `handbook.pdf#q42` at question 42."""
     entries = []
-    heights: dict[int, float] = {}
     for name in sorted(anchors):   # a name tree's keys are sorted
         page, x, y = anchors[name]
-        if page not in heights:
-            heights[page] = book[page].rect.height
         height = heights[page]
         entries.append(f"{_pdf_string(name)}[{book.page_xref(page)} 0 R/XYZ {x:.2f} "
                        f"{height - y:.2f} 0]")
