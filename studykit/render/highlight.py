@@ -43,20 +43,38 @@ def _css_class(ttype) -> str:
     return STANDARD_TYPES[ttype]
 
 
+@lru_cache(maxsize=None)
+def _unstyled() -> frozenset[str]:
+    """Token classes drawn exactly like the code around them. Every span is an inline box
+    WeasyPrint lays out and draws on its own, which is most of the cost of a code block, so
+    these get none."""
+    plain = PrintStyle.style_for_token(Token)
+    return frozenset(cls for ttype, cls in STANDARD_TYPES.items()
+                     if PrintStyle.style_for_token(ttype) == plain)
+
+
 @lru_cache(maxsize=4096)
 def _lines(code: str) -> tuple[Markup, ...]:
     lexer = PythonLexer(stripnl=False, ensurenl=False)
-    lines: list[list[str]] = [[]]
+    unstyled = _unstyled()
+    # Runs of [class, text] per line; neighbours that look the same share one run.
+    lines: list[list[list[str]]] = [[]]
     for ttype, value in lexer.get_tokens(code.rstrip("\n")):
         cls = _css_class(ttype)
-        parts = value.split("\n")
-        for i, part in enumerate(parts):
+        cls = "" if cls in unstyled else cls
+        for i, part in enumerate(value.split("\n")):
             if i:
                 lines.append([])
-            if part:
-                text = escape(part)
-                lines[-1].append(f'<span class="{cls}">{text}</span>' if cls else str(text))
-    return tuple(Markup("".join(parts)) for parts in lines)
+            if not part:
+                continue
+            runs = lines[-1]
+            if runs and runs[-1][0] == cls:
+                runs[-1][1] += part
+            else:
+                runs.append([cls, part])
+    return tuple(Markup("").join(Markup('<span class="{}">{}</span>').format(cls, text)
+                                 if cls else escape(text) for cls, text in runs)
+                 for runs in lines)
 
 
 def highlight_lines(code: str) -> list[Markup]:
