@@ -19,8 +19,10 @@ import build
 from studykit import checker
 from studykit.api import Project
 from studykit.render.base import TEMPLATES_DIR, BuildContext
-from studykit.render.handbook import (MARGIN_BOTTOM, MARKS, PAPERS, PRINTABLE_INSET,
-                                      TEXT_WIDTH, HandbookRenderer)
+from studykit.render.handbook import (CODE_COLUMNS, LIST_COLUMNS, MARGIN_BOTTOM, MARKS, PAPERS,
+                                      PRINTABLE_INSET, QUOTE_COLUMNS, TEXT_WIDTH,
+                                      HandbookRenderer, markdown_html)
+from studykit.render.pdfparts import _walk
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PT_PER_MM = 72 / 25.4
@@ -337,8 +339,9 @@ def test_wrapped_answer_code_keeps_its_indentation(pdf):
     assert cont["text"].lstrip().startswith("third_argument")
     def_line = next(line for line in lines if line["text"].startswith("def f"))
     # "    result = ..." is indented by four columns; its continuation starts further right.
-    assert first["chars"][0]["bbox"][0] > def_line["bbox"].x0 + 10
-    assert cont["bbox"].x0 > first["chars"][0]["bbox"][0]
+    start_x = next(c["bbox"][0] for c in first["chars"] if not c["c"].isspace())
+    assert start_x > def_line["bbox"].x0 + 10
+    assert next(c["bbox"][0] for c in cont["chars"] if not c["c"].isspace()) > start_x
 
 
 def test_headings_never_end_a_page_and_code_blocks_stay_whole(pdf, kit):
@@ -473,3 +476,45 @@ def test_an_edit_lays_out_only_its_chapter_and_pages_still_match(tmp_path):
             bottom = _norm(page.get_textbox(pymupdf.Rect(0, page.rect.height - 22 * PT_PER_MM,
                                                          page.rect.width, page.rect.height)))
             assert bottom == str(page.number + 1)
+
+
+def _code_rows(html: str) -> list[tuple[str, int, bool]]:
+    """Each code line laid out: its text, how many rows it takes, and whether it has a mark."""
+    from weasyprint import HTML
+
+    rows = []
+    document = HTML(string=html, base_url=str(TEMPLATES_DIR / "handbook")).render()
+    for page in document.pages:
+        for box in _walk(page._page_box):
+            element = getattr(box, "element", None)
+            if (type(box).__name__ == "BlockBox" and element is not None
+                    and "ln" in (element.get("class") or "").split()):
+                lines = [c for c in box.children if type(c).__name__ == "LineBox"]
+                marked = any(child.get("class") == "wrap" for child in element)
+                rows.append(("".join(element.itertext()), len(lines), marked))
+    return rows
+
+
+@pytest.mark.parametrize("paper", sorted(PAPERS))
+def test_code_lines_left_unmarked_fit_on_one_row_however_deep_the_block(paper, tmp_path):
+    # Only a line longer than its block holds gets a continuation mark (marks cost layout
+    # time), so the columns a block is said to hold must fit, at every depth an answer can
+    # put a code block: here two lists deep inside a quote, and at the top level.
+    def fence(indent: str, width: int) -> str:
+        lines = ["```python", "x" * width, "y" * (width + 1), "z = 1", "```"]
+        return "\n".join(indent + line for line in lines)
+
+    nested = CODE_COLUMNS - 2 * LIST_COLUMNS - QUOTE_COLUMNS
+    answer = (fence("", CODE_COLUMNS) + "\n\n> - outer\n>   - inner\n>\n"
+              + fence(">     ", nested) + "\n")
+    ctx = BuildContext(kit=None, report=None, out_dir=tmp_path)
+    css = HandbookRenderer(paper).page_css(ctx)
+    html = (f"<html><head><style>{css}</style></head><body>"
+            f'<div class="md answer">{markdown_html(answer)}</div></body></html>')
+    rows = _code_rows(html)
+    texts = [text for text, _, _ in rows]
+    assert "x" * CODE_COLUMNS in texts and "x" * nested in texts, texts
+    for text, count, marked in rows:
+        assert marked == (text.startswith("y")), text
+        if not marked:
+            assert count == 1, f"{text!r} took {count} rows without a continuation mark"

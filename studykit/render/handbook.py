@@ -84,24 +84,42 @@ def _leading_spaces(line: str) -> int:
 # What a page number's stand-in holds: as wide as the widest number of a book under 1000 pages.
 PAGE_STAND_IN = "000"
 
+# Columns of 8.5 pt code a block in the text column holds (a 72-column line is the content
+# format's limit for samples, and it fits). Each list a block sits in takes 6 mm, a quote 7.3 mm:
+# at 1.8 mm a column, 4 and 5 columns are safe.
+CODE_COLUMNS = 72
+LIST_COLUMNS, QUOTE_COLUMNS = 4, 5
 
-def code_lines(code: str, highlight: bool) -> Markup:
+
+def _columns(line: str) -> int:
+    # A character outside ASCII may come from a wider fallback font: count it as two.
+    return sum(1 if ch < "\x80" else 2 for ch in line)
+
+
+def code_lines(code: str, highlight: bool, columns: int = CODE_COLUMNS) -> Markup:
     """A code or output block's lines, one block element each.
 
-    Each line wraps on its own with a hanging indent that keeps the line's indentation, and an
-    empty mark element that the stylesheet stretches over the line's continuation rows only.
+    Each line wraps on its own with a hanging indent that keeps the line's indentation. A line
+    longer than `columns` wraps, and carries an empty mark element that the stylesheet stretches
+    over its continuation rows only. The mark is placed within its line, which takes a positioned
+    box; positioned boxes are painted after the rest of the page, so the block's other lines are
+    positioned too, to keep its text in order. Most blocks have no such line, and are spared the
+    positioning, which costs layout time.
     """
     text = code.expandtabs(4).rstrip("\n")
     raw = text.split("\n")
     shown = highlight_lines(text) if highlight else [escape(line) for line in raw]
     if len(shown) != len(raw):   # never expected; fall back to plain text rather than misalign
         shown = [escape(line) for line in raw]
+    wraps = [_columns(line) > columns for line in raw]
+    cls = "ln pos" if any(wraps) else "ln"
     out = []
-    for line, fragment in zip(raw, shown):
+    for line, fragment, wrap in zip(raw, shown, wraps):
         hang = min(_leading_spaces(line), 40) + WRAP_INDENT
-        out.append(Markup('<div class="ln" style="padding-left:{h}ch;text-indent:-{h}ch">'
-                          '<span class="wrap" style="left:{m}ch"></span>{f}</div>')
-                   .format(h=hang, m=hang - 2, f=fragment))
+        mark = (Markup('<span class="wrap" style="left:{}ch"></span>').format(hang - 2)
+                if wrap else "")
+        out.append(Markup('<div class="{c}" style="padding-left:{h}ch;text-indent:-{h}ch">'
+                          '{m}{f}</div>').format(c=cls, h=hang, m=mark, f=fragment))
     return Markup("").join(out)
 
 
@@ -113,7 +131,11 @@ def markdown_html(text: str) -> Markup:
         lang = (m.group(1) or "").lower()
         code = html.unescape(m.group(2))
         cls = "code hl" if lang in _PYTHON_FENCES else "code plain"
-        return f'<div class="{cls}">{code_lines(code, lang in _PYTHON_FENCES)}</div>'
+        before = rendered[:m.start()]
+        lists = before.count("<li>") + before.count("<li ") - before.count("</li>")
+        quotes = before.count("<blockquote") - before.count("</blockquote>")
+        columns = CODE_COLUMNS - LIST_COLUMNS * lists - QUOTE_COLUMNS * quotes
+        return f'<div class="{cls}">{code_lines(code, lang in _PYTHON_FENCES, columns)}</div>'
 
     rendered = _BEFORE_INLINE.sub(" \u200b<\\1", rendered)
     # markdown-it escaped the fence's text and raw HTML is off, so this is the only markup.
