@@ -21,7 +21,7 @@ from studykit.api import RENDERERS, NotAvailable, Project
 from studykit.coverage import coverage_table
 from studykit.errors import ContentError, KitError
 from studykit.model import DIFFICULTIES, Selection, parse_numbers
-from studykit.render.base import stop_pool, worker_pool
+from studykit.render.base import InlineExecutor, stop_pool, worker_pool
 from studykit.updater import apply_updates, describe, plan_updates
 
 EXIT_OK, EXIT_SAMPLE_FAILED, EXIT_INVALID = 0, 1, 2
@@ -344,7 +344,8 @@ def _render_one(name: str):
     project, kit, report = _JOB
     started = time.perf_counter()
     renderer = project.renderer(name)
-    paths = project.render(renderer, kit, report, {})
+    # Its pieces run here, one after another: the other workers are busy with the rest.
+    paths = project.render(renderer, kit, report, {}, pool=InlineExecutor())
     return paths, renderer.messages, renderer.up_to_date, time.perf_counter() - started
 
 

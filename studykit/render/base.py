@@ -113,3 +113,46 @@ def stop_pool(pool: Executor) -> None:
         if process.is_alive():
             process.terminate()
     pool.shutdown(wait=True, cancel_futures=True)
+
+
+class InlineExecutor(Executor):
+    """Runs each piece of work at once, in this process. A renderer already running in a worker
+    hands its pieces here: a pool of its own would only compete for the same cores."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        from concurrent.futures import Future
+
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as exc:   # anything else (an interrupt) is not the piece's result
+            future.set_exception(exc)
+        return future
+
+
+def run_pieces(fn, pieces: list[tuple], pool: Executor | None, done=None) -> list:
+    """`fn(*piece)` for every piece, results in order; `done(index, result)` is called on each
+    in order as it arrives. On `pool`, or, when there is none, on a pool of this call's own if
+    there is more than one piece and more than one core."""
+    import os
+
+    own = None
+    if pool is None:
+        cores = os.cpu_count() or 1
+        own = pool = worker_pool(min(len(pieces), cores)) if len(pieces) > 1 and cores > 1 \
+            else None
+        pool = pool or InlineExecutor()
+    results = []
+    try:
+        futures = [pool.submit(fn, *piece) for piece in pieces]
+        for i, future in enumerate(futures):
+            results.append(future.result())
+            if done is not None:
+                done(i, results[-1])
+    except BaseException:
+        if own is not None:
+            stop_pool(own)
+        raise
+    if own is not None:
+        own.shutdown()
+    return results

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from ..errors import RenderError
 from ..output import atomic_path
-from .base import stop_pool, worker_pool
+from .base import run_pieces
 
 # CSS pixels to PDF points.
 PT = 0.75
@@ -270,26 +270,12 @@ def lay_out(htmls: list[str], base_url: str, cache: PartCache,
     todo = [i for i, p in enumerate(parts) if p is None]
     # Longest first, so the last part to finish is a short one.
     todo.sort(key=lambda i: -len(htmls[i]))
-    own_pool = None
-    if pool is None and len(todo) > 1 and (os.cpu_count() or 1) > 1:
-        own_pool = pool = worker_pool(min(len(todo), os.cpu_count() or 1))
-    try:
-        if pool is None:
-            for i in todo:
-                parts[i] = layout_part(htmls[i], base_url)
-                cache.put(keys[i], parts[i])
-        else:
-            futures = {i: pool.submit(layout_part, htmls[i], base_url) for i in todo}
-            for i in todo:
-                parts[i] = futures[i].result()
-                cache.put(keys[i], parts[i])
-    except BaseException:
-        if own_pool is not None:
-            stop_pool(own_pool)
-        raise
-    else:
-        if own_pool is not None:
-            own_pool.shutdown()
+
+    def done(n: int, part: PartLayout) -> None:
+        parts[todo[n]] = part
+        cache.put(keys[todo[n]], part)
+
+    run_pieces(layout_part, [(htmls[i], base_url) for i in todo], pool, done)
     for part, key in zip(parts, keys):
         part.key = key
     cache.prune(set(keys), spare=4 * len(keys))
