@@ -410,3 +410,48 @@ def test_size_search_finds_what_stepping_down_one_option_at_a_time_would():
     never = {s: {k: 500 for k in range(6)} for s in sizes}
     best, _ = _search_walk(never, start_at=9.0)
     assert best is None
+
+
+def test_an_edit_measures_and_lays_out_again_only_what_holds_its_card(tmp_path, monkeypatch):
+    from studykit.render import flashcards
+
+    measured: list[int] = []
+    real = flashcards.run_pieces
+
+    def counting(fn, pieces, pool, done=None):
+        if fn is flashcards.measure_faces:
+            measured.extend(len(piece[2]) for piece in pieces)
+        return real(fn, pieces, pool, done)
+
+    monkeypatch.setattr(flashcards, "run_pieces", counting)
+
+    def build_cached() -> str:
+        result = CliRunner().invoke(
+            build.cli, ["--content", str(tmp_path / "content"), "--output",
+                        str(tmp_path / "out"), "flashcards"],
+            env={"KIT_CACHE_DIR": str(tmp_path / "cache")})
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    _write_bank(tmp_path)
+    first = build_cached()
+    parts = int(re.search(r"\(all (\d+) parts laid out\)", first).group(1))
+    # The test sheet, then the 5 card sheets in parts of SHEETS_PER_PART.
+    assert parts == 1 + -(-5 // flashcards.SHEETS_PER_PART)
+    assert sum(measured) >= 2 * sum(COUNTS.values())
+
+    # The expert card (Q-number with the one expert level) is on the last sheet.
+    expert = next(p for p in (tmp_path / "content").glob("*/*-card.toml")
+                  if 'difficulty = "expert"' in p.read_text())
+    expert.write_text(expert.read_text().replace("Third point of", "Third, edited point of"))
+    measured.clear()
+    second = build_cached()
+    assert f"(1 of {parts} parts laid out, the rest from the cache)" in second, second
+    # Its back at the size that fitted before, and perhaps the sizes next to it.
+    assert 1 <= sum(measured) <= 3, measured
+
+    with pymupdf.open(tmp_path / "out" / "flashcards-a4.pdf") as doc:
+        incremental = [page.get_text() for page in doc]
+    clean = _build(tmp_path)   # --no-cache: everything laid out afresh
+    assert [page.get_text() for page in clean] == incremental
+    assert any("Third, edited point of" in text for text in incremental)

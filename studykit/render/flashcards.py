@@ -14,7 +14,7 @@ from ..errors import RenderError
 from ..markdown import inline_code
 from ..model import DIFFICULTIES, DIFFICULTY_LETTERS, Question, Sample
 from ..output import atomic_path
-from .base import BuildContext, Renderer
+from .base import BuildContext, Renderer, run_pieces
 from .highlight import highlight_lines, style_css
 
 PAPERS = {"a4": (210.0, 297.0), "letter": (215.9, 279.4)}
@@ -138,6 +138,109 @@ class Sheet:
         return [(row[0], row[-1]) for row in rows]
 
 
+# Faces laid out together when measuring: enough to keep WeasyPrint's start-up cost small, few
+# enough to spread over the cores and to keep one document's memory bounded.
+MEASURE_CHUNK = 48
+# Card sheets laid out as one part of the PDF: an edit lays out its part again; every part
+# carries its own subsets of the fonts.
+SHEETS_PER_PART = 3
+# Bump when what a measurement records changes: older ones are not reused.
+MEASURE_FORMAT = 1
+
+
+def measure_faces(html: str, base_url: str, faces: list[tuple[int, int, bool, int]]
+                  ) -> list[dict[int, float]]:
+    """Lay out a column of faces (run in a worker: the result is plain data).
+
+    `faces` holds, per face: its index in the document, the key points laid out, whether it
+    is measured point by point, and the points it shows otherwise. Returns, per face, its
+    height in px by the number of key points shown."""
+    from weasyprint import HTML
+
+    doc = HTML(string=html, base_url=base_url).render()
+    anchors: dict[str, tuple] = {}
+    page_of: dict[str, int] = {}
+    for n, page in enumerate(doc.pages):
+        for key, pos in page.anchors.items():
+            anchors[key] = pos
+            page_of[key] = n
+    heights = []
+    for index, shown, point_by_point, points in faces:
+        top = anchors[f"s{index}"][1]
+
+        def height(key: str) -> float:
+            return (anchors[key][1] - top if page_of[key] == page_of[f"s{index}"]
+                    else float("inf"))
+
+        if point_by_point:
+            # With k points shown the face ends where point k+1 begins.
+            by_points = {k: height(f"p{index}_{k}") for k in range(shown)}
+            by_points[shown] = height(f"e{index}")
+        else:
+            by_points = {points: height(f"e{index}")}
+        heights.append(by_points)
+    return heights
+
+
+class MeasureCache:
+    """Faces' heights from earlier builds, by a hash of what was laid out."""
+
+    def __init__(self, path: Path | None):
+        import json
+
+        self.path = path
+        self.entries: dict[str, dict[str, float]] = {}
+        self.used: set[str] = set()
+        if path is not None:
+            try:
+                loaded = json.loads(path.read_text("utf-8"))
+                if isinstance(loaded, dict) and loaded.get("format") == MEASURE_FORMAT:
+                    self.entries = loaded["heights"]
+            except (OSError, ValueError, KeyError):
+                pass
+
+    @staticmethod
+    def key(page: str, face: str) -> str:
+        import hashlib
+
+        from weasyprint import __version__ as weasyprint_version
+
+        h = hashlib.sha256()
+        for piece in (str(MEASURE_FORMAT), weasyprint_version, page, face):
+            h.update(piece.encode("utf-8"))
+            h.update(b"\0")
+        return h.hexdigest()[:32]
+
+    def get(self, key: str) -> dict[int, float] | None:
+        found = self.entries.get(key)
+        if found is None:
+            return None
+        self.used.add(key)
+        # JSON keeps infinity as Infinity, which json reads back as float("inf").
+        return {int(k): float(v) for k, v in found.items()}
+
+    def put(self, key: str, by_points: dict[int, float]) -> None:
+        self.entries[key] = {str(k): v for k, v in by_points.items()}
+        self.used.add(key)
+
+    def save(self) -> None:
+        """Write what this build used; what it did not is kept while the file stays small
+        (another paper or layout may want it back)."""
+        import json
+
+        if self.path is None:
+            return
+        if len(self.entries) > 4 * max(len(self.used), 1):
+            self.entries = {k: v for k, v in self.entries.items() if k in self.used}
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with atomic_path(self.path) as tmp:
+                tmp.write_text(json.dumps({"format": MEASURE_FORMAT, "heights": self.entries}),
+                               "utf-8")
+        except OSError:
+            pass   # a cache that cannot be written only costs time
+
+
 class _SizeSearch:
     """Where one face stands in its search for the best option that fits.
 
@@ -243,6 +346,8 @@ class FlashcardRenderer(Renderer):
             start = next((g for g, grp in enumerate(groups) if grp[0][0] == comfort), 0) \
                 if f.kind == "back" else 0
             searches.append(_SizeSearch(f, groups, start))
+        self._measured = MeasureCache(ctx.cache_dir / "flashcards-measured.json"
+                                      if ctx.cache_dir else None)
         pending = searches
         while pending:
             for search in pending:
@@ -250,6 +355,7 @@ class FlashcardRenderer(Renderer):
             heights = self._measure(ctx, env, [search.face for search in pending])
             pending = [search for search, by_points in zip(pending, heights)
                        if search.measured(by_points, limit)]
+        self._measured.save()
         failed = [search.face for search in searches if search.best is None]
         if failed:
             names = ", ".join(f"{f.card_id} ({f.kind})" for f in failed)
@@ -298,41 +404,42 @@ class FlashcardRenderer(Renderer):
 
     def _measure(self, ctx: BuildContext, env, faces: list[Face]) -> list[dict[int, float]]:
         """For each face, its height in px by the number of key points shown (backs), or
-        under its own number of points (fronts and test faces)."""
-        from weasyprint import HTML
+        under its own number of points (fronts and test faces).
 
+        Heights are kept between builds under a hash of what is laid out (the face's HTML and
+        the measuring page around it), so an edit measures only the faces it changed. The rest
+        are laid out in chunks, in parallel: a bounded document each, however large the bank."""
         layout = self.sheet.layout
-        views = []
+        common = self._common(layout)
+        page = env.get_template("measure.html.j2").render(faces=[], **common)
+        face_template = env.get_template("face.html.j2")
+        views, keys = [], []
         for i, f in enumerate(faces):
             view = self._face_view(f, i)
             if f.kind == "back" and f.question:
                 view["points"] = list(f.question.key_points)
                 view["measure"] = True
             views.append(view)
-        html = env.get_template("measure.html.j2").render(faces=views, **self._common(layout))
-        doc = HTML(string=html, base_url=str(ctx.templates_dir / "flashcards")).render()
-        anchors: dict[str, tuple] = {}
-        page_of: dict[str, int] = {}
-        for n, page in enumerate(doc.pages):
-            for key, pos in page.anchors.items():
-                anchors[key] = pos
-                page_of[key] = n
-        heights = []
-        for i, (f, view) in enumerate(zip(faces, views)):
-            top = anchors[f"s{i}"][1]
+            keys.append(self._measured.key(page, face_template.render(v={**view, "index": 0},
+                                                                      **common)))
+        heights: list[dict[int, float] | None] = [self._measured.get(k) for k in keys]
+        todo = [i for i, h in enumerate(heights) if h is None]
+        chunks = [todo[n:n + MEASURE_CHUNK] for n in range(0, len(todo), MEASURE_CHUNK)]
+        pieces = []
+        for chunk in chunks:
+            html = env.get_template("measure.html.j2").render(
+                faces=[views[i] for i in chunk], **common)
+            pieces.append((html, str(ctx.templates_dir / "flashcards"),
+                           [(i, len(views[i]["points"]), views[i]["measure"], faces[i].points)
+                            for i in chunk]))
 
-            def height(key: str) -> float:
-                return anchors[key][1] - top if page_of[key] == page_of[f"s{i}"] else float("inf")
+        def done(n: int, measured: list[dict[int, float]]) -> None:
+            for i, by_points in zip(chunks[n], measured):
+                heights[i] = by_points
+                self._measured.put(keys[i], by_points)
 
-            shown = len(view["points"])
-            by_points = {shown: height(f"e{i}")}
-            if view.get("measure"):
-                # With k points shown the face ends where point k+1 begins.
-                by_points.update({k: height(f"p{i}_{k}") for k in range(shown)})
-            else:
-                by_points = {f.points: by_points[shown]}
-            heights.append(by_points)
-        return heights
+        run_pieces(measure_faces, pieces, ctx.pool, done)
+        return heights  # type: ignore[return-value]
 
     # ------------------------------------------------------------------ pages
 
@@ -412,7 +519,8 @@ class FlashcardRenderer(Renderer):
         return repr(([(t.slug, t.title) for t in ctx.kit.topics], cards))
 
     def render(self, ctx: BuildContext) -> list[Path]:
-        from weasyprint import HTML
+        from ..freshness import tree_digest
+        from .pdfparts import PartCache, join, lay_out
 
         self._topic_titles = {t.slug: t.title for t in ctx.kit.topics}
         questions = self.cards(ctx)
@@ -428,16 +536,41 @@ class FlashcardRenderer(Renderer):
         counter = iter(range(10**9))
         page_views = [{"side": p.side, "faces": [(slot, self._face_view(f, next(counter)))
                                                   for slot, f in p.faces]} for p in pages]
-        html = env.get_template("sheets.html.j2").render(
-            pages=page_views, paper_w=w, paper_h=h, grid=self.sheet.grid(),
-            duplex=self.sheet.duplex, fold_x=w / 2, count=len(questions),
-            crops=self.sheet.crop_marks(),
-            **self._common(layout))
+        template = env.get_template("sheets.html.j2")
+        htmls = [template.render(pages=group, paper_w=w, paper_h=h, grid=self.sheet.grid(),
+                                 duplex=self.sheet.duplex, fold_x=w / 2, count=len(questions),
+                                 crops=self.sheet.crop_marks(), **self._common(layout))
+                 for group in self._parts(page_views)]
+        # Sheets are independent pages: laid out in parts, in parallel, and an edit lays out
+        # only the part holding its card (see pdfparts).
+        folder = ctx.templates_dir / "flashcards"
+        cache = PartCache(ctx.cache_dir / "flashcards-parts" if ctx.cache_dir else None,
+                          salt=tree_digest(folder))
+        parts = lay_out(htmls, str(folder), cache, pool=ctx.pool)
         target = ctx.out_dir / self.output_name()
-        doc = HTML(string=html, base_url=str(ctx.templates_dir / "flashcards")).render()
-        with atomic_path(target) as tmp:
-            doc.write_pdf(tmp)
+        join(parts, target, {"title": "Python Interview Flashcards",
+                             "subject": f"{len(questions)} flashcards, duplex: "
+                                        f"{self.sheet.duplex}",
+                             "creator": "studykit (WeasyPrint, PyMuPDF)"}, cache)
         sheets = sum(1 for p in pages if p.side != "back")
+        fresh = sum(1 for p in parts if not p.cached)
+        laid = (f"all {len(parts)} parts laid out" if fresh == len(parts) else
+                f"{fresh} of {len(parts)} parts laid out, the rest from the cache")
         self.messages.append(f"{len(questions)} cards on {sheets} sheet(s), {self.sheet.paper} "
-                             f"{layout.name}, duplex {self.sheet.duplex}")
+                             f"{layout.name}, duplex {self.sheet.duplex} ({laid})")
         return [target]
+
+    def _parts(self, pages: list[dict]) -> list[list[dict]]:
+        """Pages grouped into parts of whole sheets (a front and its back, or one folded
+        page); the test sheet is a part of its own, since it never changes."""
+        sheets: list[list[dict]] = []
+        for page in pages:
+            if page["side"] == "back":
+                sheets[-1].append(page)
+            else:
+                sheets.append([page])
+        first = 1 if self.test_sheet else 0
+        parts = [sheet for sheet in sheets[:first]]
+        for n in range(first, len(sheets), SHEETS_PER_PART):
+            parts.append([page for sheet in sheets[n:n + SHEETS_PER_PART] for page in sheet])
+        return parts
