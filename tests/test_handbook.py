@@ -487,8 +487,9 @@ def _code_rows(html: str) -> list[tuple[str, int, bool]]:
     for page in document.pages:
         for box in _walk(page._page_box):
             element = getattr(box, "element", None)
-            if (type(box).__name__ == "BlockBox" and element is not None
-                    and "ln" in (element.get("class") or "").split()):
+            classes = (element.get("class") or "").split() if element is not None else []
+            if type(box).__name__ == "BlockBox" and ("ln" in classes or "lines" in classes):
+                # A line of its own (ln), or a block of lines none of which wraps (lines).
                 lines = [c for c in box.children if type(c).__name__ == "LineBox"]
                 marked = any(child.get("class") == "wrap" for child in element)
                 rows.append(("".join(element.itertext()), len(lines), marked))
@@ -500,13 +501,15 @@ def test_code_lines_left_unmarked_fit_on_one_row_however_deep_the_block(paper, t
     # Only a line longer than its block holds gets a continuation mark (marks cost layout
     # time), so the columns a block is said to hold must fit, at every depth an answer can
     # put a code block: here two lists deep inside a quote, and at the top level.
-    def fence(indent: str, width: int) -> str:
-        lines = ["```python", "x" * width, "y" * (width + 1), "z = 1", "```"]
+    def fence(indent: str, width: int, longer: bool = True) -> str:
+        lines = ["```python", "x" * width] + (["y" * (width + 1)] if longer else []) + [
+            "z = 1", "```"]
         return "\n".join(indent + line for line in lines)
 
     nested = CODE_COLUMNS - 2 * LIST_COLUMNS - QUOTE_COLUMNS
-    answer = (fence("", CODE_COLUMNS) + "\n\n> - outer\n>   - inner\n>\n"
-              + fence(">     ", nested) + "\n")
+    answer = (fence("", CODE_COLUMNS) + "\n\n" + fence("", CODE_COLUMNS, longer=False)
+              + "\n\n> - outer\n>   - inner\n>\n" + fence(">     ", nested) + "\n>\n"
+              + fence(">     ", nested, longer=False) + "\n")
     ctx = BuildContext(kit=None, report=None, out_dir=tmp_path)
     css = HandbookRenderer(paper).page_css(ctx)
     html = (f"<html><head><style>{css}</style></head><body>"
@@ -514,7 +517,10 @@ def test_code_lines_left_unmarked_fit_on_one_row_however_deep_the_block(paper, t
     rows = _code_rows(html)
     texts = [text for text, _, _ in rows]
     assert "x" * CODE_COLUMNS in texts and "x" * nested in texts, texts
+    # The blocks without a longer line are one block of lines each.
+    assert f"{'x' * CODE_COLUMNS}\nz = 1" in texts and f"{'x' * nested}\nz = 1" in texts, texts
     for text, count, marked in rows:
         assert marked == (text.startswith("y")), text
         if not marked:
-            assert count == 1, f"{text!r} took {count} rows without a continuation mark"
+            assert count == text.count("\n") + 1, \
+                f"{text!r} took {count} rows without a continuation mark"

@@ -99,12 +99,12 @@ def _columns(line: str) -> int:
 def code_lines(code: str, highlight: bool, columns: int = CODE_COLUMNS) -> Markup:
     """A code or output block's lines, one block element each.
 
-    Each line wraps on its own with a hanging indent that keeps the line's indentation. A line
-    longer than `columns` wraps, and carries an empty mark element that the stylesheet stretches
-    over its continuation rows only. The mark is placed within its line, which takes a positioned
-    box; positioned boxes are painted after the rest of the page, so the block's other lines are
-    positioned too, to keep its text in order. Most blocks have no such line, and are spared the
-    positioning, which costs layout time.
+    In a block with a line longer than `columns`, each line wraps on its own with a hanging
+    indent that keeps the line's indentation, and a line that wraps carries an empty mark element
+    that the stylesheet stretches over its continuation rows only. The mark is placed within its
+    line, which takes a positioned box; positioned boxes are painted after the rest of the page,
+    so the block's other lines are positioned too, to keep its text in order. Most blocks have no
+    such line: they are one block of lines, which lays out several times faster.
     """
     text = code.expandtabs(4).rstrip("\n")
     raw = text.split("\n")
@@ -112,7 +112,11 @@ def code_lines(code: str, highlight: bool, columns: int = CODE_COLUMNS) -> Marku
     if len(shown) != len(raw):   # never expected; fall back to plain text rather than misalign
         shown = [escape(line) for line in raw]
     wraps = [_columns(line) > columns for line in raw]
-    cls = "ln pos" if any(wraps) else "ln"
+    if not any(wraps):
+        # No line wraps: one block of preformatted lines lays out in a fraction of the time a
+        # block per line takes, and looks the same.
+        return Markup('<div class="lines">{}</div>').format(Markup("\n").join(shown))
+    cls = "ln pos"
     out = []
     for line, fragment, wrap in zip(raw, shown, wraps):
         hang = min(_leading_spaces(line), 40) + WRAP_INDENT
