@@ -33,14 +33,18 @@ def tree_digest(root: Path) -> str:
     return h.hexdigest()
 
 
+@lru_cache(maxsize=None)
+def library_version(name: str) -> str:
+    """An installed library's version, read without importing it (WeasyPrint takes most of a
+    second to import, and a build that lays nothing out should not pay for it)."""
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "none"
+
+
 def _library_versions() -> str:
-    out = []
-    for name in LIBRARIES:
-        try:
-            out.append(f"{name}={metadata.version(name)}")
-        except metadata.PackageNotFoundError:
-            out.append(f"{name}=none")
-    return ",".join(out)
+    return ",".join(f"{name}={library_version(name)}" for name in LIBRARIES)
 
 
 def _verified(report: CheckReport | None) -> list:

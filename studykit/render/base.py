@@ -92,6 +92,12 @@ def quiet_worker() -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # Most pieces of work lay out with WeasyPrint, which takes most of a second to import:
+    # done now, it overlaps with the build preparing the first piece.
+    try:
+        import weasyprint  # noqa: F401
+    except ImportError:
+        pass
 
 
 def worker_pool(workers: int) -> Executor:
@@ -130,10 +136,12 @@ class InlineExecutor(Executor):
         return future
 
 
-def run_pieces(fn, pieces: list[tuple], pool: Executor | None, done=None) -> list:
+def run_pieces(fn, pieces: list[tuple], pool: Executor | None, done=None,
+               meanwhile=None) -> list:
     """`fn(*piece)` for every piece, results in order; `done(index, result)` is called on each
-    in order as it arrives. On `pool`, or, when there is none, on a pool of this call's own if
-    there is more than one piece and more than one core."""
+    in order as it arrives, and `meanwhile()` once all are handed out. On `pool`, or, when
+    there is none, on a pool of this call's own if there is more than one piece and more than
+    one core."""
     import os
 
     own = None
@@ -145,6 +153,8 @@ def run_pieces(fn, pieces: list[tuple], pool: Executor | None, done=None) -> lis
     results = []
     try:
         futures = [pool.submit(fn, *piece) for piece in pieces]
+        if meanwhile is not None and pieces:
+            meanwhile()
         for i, future in enumerate(futures):
             results.append(future.result())
             if done is not None:

@@ -203,10 +203,10 @@ class MeasureCache:
     def key(page: str, face: str) -> str:
         import hashlib
 
-        from weasyprint import __version__ as weasyprint_version
+        from ..freshness import library_version
 
         h = hashlib.sha256()
-        for piece in (str(MEASURE_FORMAT), weasyprint_version, page, face):
+        for piece in (str(MEASURE_FORMAT), library_version("weasyprint"), page, face):
             h.update(piece.encode("utf-8"))
             h.update(b"\0")
         return h.hexdigest()[:32]
@@ -555,6 +555,7 @@ class FlashcardRenderer(Renderer):
         sheets = sum(1 for p in pages if p.side != "back")
         fresh = sum(1 for p in parts if not p.cached)
         laid = (f"all {len(parts)} parts laid out" if fresh == len(parts) else
+                f"all {len(parts)} parts from the cache" if not fresh else
                 f"{fresh} of {len(parts)} parts laid out, the rest from the cache")
         self.messages.append(f"{len(questions)} cards on {sheets} sheet(s), {self.sheet.paper} "
                              f"{layout.name}, duplex {self.sheet.duplex} ({laid})")

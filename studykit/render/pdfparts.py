@@ -172,10 +172,10 @@ class PartCache:
         self.salt = salt
 
     def key(self, html: str) -> str:
-        from weasyprint import __version__ as weasyprint_version
+        from ..freshness import library_version
 
         h = hashlib.sha256()
-        for piece in (str(PART_FORMAT), weasyprint_version, self.salt, html):
+        for piece in (str(PART_FORMAT), library_version("weasyprint"), self.salt, html):
             h.update(piece.encode("utf-8"))
             h.update(b"\0")
         return h.hexdigest()[:32]
@@ -275,7 +275,9 @@ def lay_out(htmls: list[str], base_url: str, cache: PartCache,
         parts[todo[n]] = part
         cache.put(keys[todo[n]], part)
 
-    run_pieces(layout_part, [(htmls[i], base_url) for i in todo], pool, done)
+    # The joiner's library is imported while the parts are laid out, not after.
+    run_pieces(layout_part, [(htmls[i], base_url) for i in todo], pool, done,
+               meanwhile=lambda: __import__("pymupdf"))
     for part, key in zip(parts, keys):
         part.key = key
     cache.prune(set(keys), spare=4 * len(keys))
