@@ -350,35 +350,46 @@ def _render_one(name: str):
 
 
 def _render_in_parallel(project: Project, kit, report) -> None:
-    """Every output on one pool of worker processes, one per core. The flashcards and the slides
-    are one piece of work each; the handbook, built here, hands the pool one piece per part of
-    the book, which fill the cores around the others."""
+    """Every output that is not up to date, on one pool of worker processes, one per core. The
+    flashcards and the slides are one piece of work each; the handbook, built here, hands the
+    pool one piece per part of the book, which fill the cores around the others. When every
+    output is up to date no pool is started."""
     global _JOB
     _JOB = (project, kit, report)
-    names = list(RENDERERS)
+    renderers, built, stale = {}, {}, []
+    for name in RENDERERS:
+        try:
+            renderers[name] = project.renderer(name)
+        except NotAvailable as exc:
+            click.echo(f"{exc} (its issue has not landed)", err=True)
+            continue
+        built[name] = project.fresh(renderers[name], kit, report)
+        if built[name] is None:
+            stale.append(name)
     failures = []
-    pool = worker_pool(os.cpu_count() or 1)
+    pool = worker_pool(os.cpu_count() or 1) if stale else None
     try:
         # Submitted first, so the longest single pieces start at once.
-        futures = {name: pool.submit(_render_one, name) for name in names if name != "handbook"}
-        for name in names:
+        futures = {name: pool.submit(_render_one, name) for name in stale if name != "handbook"}
+        for name, renderer in renderers.items():
             try:
-                if name == "handbook":
+                if name not in stale:
+                    _report_render(name, built[name], [], True, 0.0)
+                elif name == "handbook":
                     started = time.perf_counter()
-                    renderer = project.renderer(name)
                     paths = project.render(renderer, kit, report, {}, pool=pool)
                     _report_render(name, paths, renderer.messages, renderer.up_to_date,
                                    time.perf_counter() - started)
                 else:
                     _report_render(name, *futures[name].result())
-            except NotAvailable as exc:
-                click.echo(f"{exc} (its issue has not landed)", err=True)
             except KitError as exc:
                 failures.append(exc)
     except BaseException:
-        stop_pool(pool)
+        if pool is not None:
+            stop_pool(pool)
         raise
-    pool.shutdown()
+    if pool is not None:
+        pool.shutdown()
     if failures:
         raise failures[0]
 

@@ -61,6 +61,26 @@ class Project:
             raise
         return getattr(module, cls_name)(**options)
 
+    def _context(self, kit: Kit, report: CheckReport | None,
+                 pool: Executor | None = None) -> BuildContext:
+        return BuildContext(kit=kit, report=report, out_dir=self.output_dir,
+                            cache_dir=self.cache_dir if self.use_cache else None, pool=pool)
+
+    def fresh(self, renderer: Renderer, kit: Kit, report: CheckReport | None,
+              options: dict | None = None) -> list[Path] | None:
+        """The output's files if they were built from these very inputs (and are still there),
+        else None. Sets `renderer.up_to_date` accordingly."""
+        from .freshness import OutputManifest, fingerprint
+
+        if not self.use_cache:
+            return None
+        manifest = OutputManifest(self.cache_dir / "outputs.json")
+        options = options or {}
+        found = manifest.fresh(manifest.slot(renderer, options, self.output_dir),
+                               fingerprint(renderer, options, self._context(kit, report)))
+        renderer.up_to_date = found is not None
+        return found
+
     def render(self, renderer: Renderer, kit: Kit, report: CheckReport | None,
                options: dict | None = None, pool: Executor | None = None) -> list[Path]:
         """Render unless the output is up to date (then `renderer.up_to_date` is set)."""
@@ -68,8 +88,7 @@ class Project:
 
         # A build killed outright (SIGKILL) could not remove its temporary files: do it now.
         remove_stray_parts(self.output_dir)
-        ctx = BuildContext(kit=kit, report=report, out_dir=self.output_dir,
-                           cache_dir=self.cache_dir if self.use_cache else None, pool=pool)
+        ctx = self._context(kit, report, pool)
         if not self.use_cache:
             return renderer.render(ctx)
         manifest = OutputManifest(self.cache_dir / "outputs.json")

@@ -4,6 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import build
 from conftest import ROOT
 
 Q2 = "01-alpha/002-print.toml"
@@ -111,3 +112,17 @@ def test_full_build_renders_everything_in_parallel_and_reports_a_failed_output(b
     assert (out / "handbook.pdf").exists()
     assert sorted(p.name for p in (out / "slides").iterdir()) == ["01-alpha.pptx", "02-beta.pptx"]
     assert not (out / "flashcards-a4.pdf").exists()
+
+
+def test_a_full_build_with_nothing_changed_starts_no_worker(bank, run, monkeypatch):
+    first = run(bank)
+    assert first.exit_code == 0, first.output
+
+    def no_pool(workers):
+        raise AssertionError("a pool of workers was started with every output up to date")
+
+    monkeypatch.setattr(build, "worker_pool", no_pool)
+    again = run(bank)
+    assert again.exit_code == 0, again.output
+    for name in ("handbook", "flashcards", "slides"):
+        assert f"{name}: up to date" in again.output, again.output
