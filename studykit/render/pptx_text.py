@@ -106,6 +106,12 @@ def text_width(text: str, size: float, font: str = "Calibri", bold: bool = False
 
 def wrap_lines(runs: list[Run], avail: float, font: str = "Calibri") -> list[float]:
     """Greedy word wrap as PowerPoint does it; returns each line's width in points."""
+    return list(_wrap_lines(tuple(runs), avail, font))
+
+
+# A deck measures the same paragraphs many times: while fitting, and again when checked.
+@lru_cache(maxsize=65536)
+def _wrap_lines(runs: tuple[Run, ...], avail: float, font: str) -> tuple[float, ...]:
     # Characters with their widths, so a line can mix fonts and sizes.
     chars: list[tuple[str, float]] = []
     for r in runs:
@@ -144,7 +150,7 @@ def wrap_lines(runs: list[Run], avail: float, font: str = "Calibri") -> list[flo
         empty, pending = False, 0.0
         i = j
     lines.append(line)
-    return lines
+    return tuple(lines)
 
 
 def measure(paras: list[Para], avail: float, wrap: bool = True,
