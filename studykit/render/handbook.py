@@ -17,6 +17,7 @@ from __future__ import annotations
 import html
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -251,15 +252,13 @@ class HandbookRenderer(Renderer):
         return self._env(ctx).get_template("book.html.j2").render(title=TITLE, css=css,
                                                                    body=body)
 
-    def part_htmls(self, ctx: BuildContext) -> list[tuple[str, str]]:
-        """(label, HTML) of each part of the book, in order."""
+    def part_htmls(self, ctx: BuildContext) -> Iterator[tuple[str, str]]:
+        """(label, HTML) of each part of the book, in order, made as they are asked for."""
         css = self.page_css(ctx)
-        parts = [("front matter", self._document(ctx, css, [self.front_html(ctx)]))]
+        yield "front matter", self._document(ctx, css, [self.front_html(ctx)])
         for t in self.chapters(ctx):
-            parts.append((f"chapter {t.position}",
-                          self._document(ctx, css, [self.chapter_html(ctx, t)])))
-        parts.append(("back matter", self._document(ctx, css, [self.back_html(ctx)])))
-        return parts
+            yield f"chapter {t.position}", self._document(ctx, css, [self.chapter_html(ctx, t)])
+        yield "back matter", self._document(ctx, css, [self.back_html(ctx)])
 
     def document_html(self, ctx: BuildContext) -> str:
         """The whole book as one document (the benchmark's single-pass baseline lays it out)."""
@@ -285,15 +284,20 @@ class HandbookRenderer(Renderer):
         if not ctx.kit.questions:
             raise RenderError("handbook: no answered questions match the selection")
         self.require_glyphs(ctx)
-        labelled = self.part_htmls(ctx)
+        labels: list[str] = []
+
+        def htmls() -> Iterator[str]:
+            for label, html in self.part_htmls(ctx):
+                labels.append(label)
+                yield html
+
         cache = PartCache(ctx.cache_dir / "handbook-parts" if ctx.cache_dir else None,
                           # What the HTML refers to but does not contain (images).
                           salt=tree_digest(ctx.templates_dir / "handbook"))
-        parts = lay_out([h for _, h in labelled], str(ctx.templates_dir / "handbook"), cache,
-                        pool=ctx.pool)
+        parts = lay_out(htmls(), str(ctx.templates_dir / "handbook"), cache, pool=ctx.pool)
         target = ctx.out_dir / self.output_name()
         pages = join(parts, target, self.metadata(ctx), cache)
-        fresh = [label for (label, _), p in zip(labelled, parts) if not p.cached]
+        fresh = [label for label, p in zip(labels, parts) if not p.cached]
         if len(fresh) == len(parts):
             laid = f"all {len(parts)} parts laid out"
         elif not fresh:

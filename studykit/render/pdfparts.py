@@ -17,6 +17,7 @@ import json
 import os
 import subprocess
 import time
+from collections.abc import Iterable
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from functools import lru_cache
@@ -246,7 +247,7 @@ class PartCache:
             except OSError:
                 pass
         for f in self.folder.iterdir():
-            if f.name.startswith("."):
+            if f.name.startswith((".", "stamp-font-")):
                 continue
             key = f.name.split(".")[0].split("-")[0]
             if key not in keep:
@@ -262,22 +263,38 @@ class PartCache:
 
 # ------------------------------------------------------------------ laying out all parts
 
-def lay_out(htmls: list[str], base_url: str, cache: PartCache,
+def lay_out(htmls: Iterable[str], base_url: str, cache: PartCache,
             pool: Executor | None = None) -> list[PartLayout]:
-    """Every part, from the cache where its HTML is unchanged, the rest in parallel."""
-    keys = [cache.key(h) for h in htmls]
-    parts: list[PartLayout | None] = [cache.get(k) for k in keys]
-    todo = [i for i, p in enumerate(parts) if p is None]
+    """Every part, from the cache where its HTML is unchanged, the rest in parallel.
+
+    `htmls` may be made as they are asked for: on a pool, the first part not in the cache
+    starts laying out at once, while the rest are made (after an edit it is often the only
+    one)."""
+    keys: list[str] = []
+    texts: list[str] = []
+    parts: list[PartLayout | None] = []
+    early = None
+    for html in htmls:
+        keys.append(cache.key(html))
+        texts.append(html)
+        parts.append(cache.get(keys[-1]))
+        if parts[-1] is None and early is None and pool is not None:
+            early = (len(parts) - 1, pool.submit(layout_part, html, base_url))
+    todo = [i for i, p in enumerate(parts) if p is None and (early is None or i != early[0])]
     # Longest first, so the last part to finish is a short one.
-    todo.sort(key=lambda i: -len(htmls[i]))
+    todo.sort(key=lambda i: -len(texts[i]))
 
     def done(n: int, part: PartLayout) -> None:
         parts[todo[n]] = part
         cache.put(keys[todo[n]], part)
 
     # The joiner's library is imported while the parts are laid out, not after.
-    run_pieces(layout_part, [(htmls[i], base_url) for i in todo], pool, done,
+    run_pieces(layout_part, [(texts[i], base_url) for i in todo], pool, done,
                meanwhile=lambda: __import__("pymupdf"))
+    if early is not None:
+        index, future = early
+        parts[index] = future.result()
+        cache.put(keys[index], parts[index])
     for part, key in zip(parts, keys):
         part.key = key
     cache.prune(set(keys), spare=4 * len(keys))
@@ -286,7 +303,8 @@ def lay_out(htmls: list[str], base_url: str, cache: PartCache,
 
 # ------------------------------------------------------------------ joining
 
-def _stamp_part(pdf: bytes, stamps: list, numbers: list[int], fonts: dict) -> bytes:
+def _stamp_part(pdf: bytes, stamps: list, numbers: list[int], fonts: dict,
+                cache_dir: Path | None = None) -> bytes:
     """The part's PDF with its page numbers drawn in."""
     import pymupdf as fitz
 
@@ -299,7 +317,7 @@ def _stamp_part(pdf: bytes, stamps: list, numbers: list[int], fonts: dict) -> by
         writers: dict[tuple, object] = {}
         for (_, _ref, prefix, align, x, y, font, size, color), number in items:
             text = f"{prefix}{number}"
-            face = fonts.get(font) or fonts.setdefault(font, _stamp_font(font))
+            face = fonts.get(font) or fonts.setdefault(font, _stamp_font(font, cache_dir))
             width = face.text_length(text, fontsize=size)
             x0 = x - width if align == "right" else x - width / 2
             writer = writers.get(tuple(color)) or writers.setdefault(
@@ -362,7 +380,7 @@ def join(parts: list[PartLayout], target: Path, metadata: dict, cache: "PartCach
         signature = hashlib.sha256(json.dumps(numbers).encode()).hexdigest()[:16]
         stamped = cache.get_stamped(p.key, signature)
         if stamped is None:
-            stamped = _stamp_part(p.pdf, p.stamps, numbers, fonts)
+            stamped = _stamp_part(p.pdf, p.stamps, numbers, fonts, cache.folder)
             cache.put_stamped(p.key, signature, stamped)
         with fitz.open("pdf", stamped) as src:
             book.insert_pdf(src, links=False, annots=False)
@@ -399,11 +417,22 @@ def join(parts: list[PartLayout], target: Path, metadata: dict, cache: "PartCach
 STAMP_CHARACTERS = "0123456789p. \u00a0"
 
 
-def _stamp_font(path: str):
-    """The font cut down to what stamps print: embedded whole, it would add about 0.5 MB."""
+def _stamp_font(path: str, cache_dir: Path | None = None):
+    """The font cut down to what stamps print: embedded whole, it would add about 0.5 MB.
+    The cut font is kept in `cache_dir`: cutting takes a few tenths of a second."""
     import pymupdf
     from fontTools import subset
 
+    kept = None
+    if cache_dir is not None:
+        stat = os.stat(path)
+        name = hashlib.sha256(f"{path}|{stat.st_size}|{stat.st_mtime_ns}|{STAMP_CHARACTERS}"
+                              .encode()).hexdigest()[:24]
+        kept = cache_dir / f"stamp-font-{name}.ttf"
+        try:
+            return pymupdf.Font(fontbuffer=kept.read_bytes())
+        except (OSError, RuntimeError, ValueError):
+            pass
     font = subset.load_font(path, subset.Options())
     options = subset.Options()
     options.layout_features = []
@@ -412,6 +441,13 @@ def _stamp_font(path: str):
     subsetter.subset(font)
     buffer = io.BytesIO()
     font.save(buffer)
+    if kept is not None:
+        try:
+            cache_dir.mkdir(parents=True, exist_ok=True)
+            with atomic_path(kept) as tmp:
+                tmp.write_bytes(buffer.getvalue())
+        except OSError:
+            pass
     return pymupdf.Font(fontbuffer=buffer.getvalue())
 
 
