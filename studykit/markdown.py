@@ -15,8 +15,16 @@ def _renderer() -> MarkdownIt:
     return MarkdownIt("commonmark", {"html": False, "typographer": False}).enable("table")
 
 
+@lru_cache(maxsize=1024)
+def _tokens(text: str) -> tuple:
+    # Validation and the handbook read the same texts in one build: parsed once. Only these
+    # two read the cached tokens, and neither changes them.
+    return tuple(_renderer().parse(text))
+
+
 def to_html(text: str) -> str:
-    return _renderer().render(text)
+    md = _renderer()
+    return md.renderer.render(list(_tokens(text)), md.options, {})
 
 
 def parse(text: str):
@@ -31,7 +39,7 @@ def problems(text: str) -> list[tuple[str, int]]:
     what an answer about HTML or XML needs.
     """
     found: list[tuple[str, int]] = []
-    for token in _renderer().parse(text):
+    for token in _tokens(text):
         line = token.map[0] if token.map else 0
         for child in token.children or ():
             if child.type == "image":
