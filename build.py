@@ -21,7 +21,7 @@ from studykit.api import RENDERERS, NotAvailable, Project
 from studykit.coverage import coverage_table
 from studykit.errors import ContentError, KitError
 from studykit.model import DIFFICULTIES, Selection, parse_numbers
-from studykit.render.base import InlineExecutor, stop_pool, worker_pool
+from studykit.render.base import InlineExecutor, pool_scope, worker_pool
 from studykit.updater import apply_updates, describe, plan_updates
 
 EXIT_OK, EXIT_SAMPLE_FAILED, EXIT_INVALID = 0, 1, 2
@@ -368,7 +368,7 @@ def _render_in_parallel(project: Project, kit, report) -> None:
             stale.append(name)
     failures = []
     pool = worker_pool(os.cpu_count() or 1) if stale else None
-    try:
+    with pool_scope(pool):
         # Submitted first, so the longest single pieces start at once.
         futures = {name: pool.submit(_render_one, name) for name in stale if name != "handbook"}
         for name, renderer in renderers.items():
@@ -384,12 +384,6 @@ def _render_in_parallel(project: Project, kit, report) -> None:
                     _report_render(name, *futures[name].result())
             except KitError as exc:
                 failures.append(exc)
-    except BaseException:
-        if pool is not None:
-            stop_pool(pool)
-        raise
-    if pool is not None:
-        pool.shutdown()
     if failures:
         raise failures[0]
 

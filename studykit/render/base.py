@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from contextlib import contextmanager
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import date
@@ -151,7 +152,7 @@ def run_pieces(fn, pieces: list[tuple], pool: Executor | None, done=None,
             else None
         pool = pool or InlineExecutor()
     results = []
-    try:
+    with pool_scope(own):
         futures = [pool.submit(fn, *piece) for piece in pieces]
         if meanwhile is not None and pieces:
             meanwhile()
@@ -159,10 +160,18 @@ def run_pieces(fn, pieces: list[tuple], pool: Executor | None, done=None,
             results.append(future.result())
             if done is not None:
                 done(i, results[-1])
-    except BaseException:
-        if own is not None:
-            stop_pool(own)
-        raise
-    if own is not None:
-        own.shutdown()
     return results
+
+
+@contextmanager
+def pool_scope(pool: Executor | None):
+    """A block that owns `pool` (None: no pool): when the block fails or is interrupted the
+    workers are stopped at once, else the pool is shut down once its work is done."""
+    try:
+        yield pool
+    except BaseException:
+        if pool is not None:
+            stop_pool(pool)
+        raise
+    if pool is not None:
+        pool.shutdown()
