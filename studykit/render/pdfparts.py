@@ -16,6 +16,7 @@ import io
 import json
 import os
 import subprocess
+import sys
 import time
 from collections.abc import Iterable
 from concurrent.futures import Executor
@@ -52,6 +53,18 @@ class PartLayout:
     def record(self) -> dict:
         return {"format": PART_FORMAT, "pages": self.pages, "anchors": self.anchors,
                 "links": self.links, "bookmarks": self.bookmarks, "stamps": self.stamps}
+
+
+def pymupdf():
+    """PyMuPDF, without the document layout analyser its 2.0 wheels pull in: importing that
+    loads an ONNX model, half a second spent on every import, and nothing here analyses a
+    page's layout. (A None entry in sys.modules makes that import fail as if it were not
+    installed, which PyMuPDF allows for.)"""
+    if "pymupdf" not in sys.modules:
+        sys.modules.setdefault("pymupdf.layout", None)
+    import pymupdf as module
+
+    return module
 
 
 # ------------------------------------------------------------------ laying out one part
@@ -290,7 +303,7 @@ def lay_out(htmls: Iterable[str], base_url: str, cache: PartCache,
 
     # The joiner's library is imported while the parts are laid out, not after.
     run_pieces(layout_part, [(texts[i], base_url) for i in todo], pool, done,
-               meanwhile=lambda: __import__("pymupdf"))
+               meanwhile=pymupdf)
     if early is not None:
         index, future = early
         parts[index] = future.result()
@@ -306,8 +319,7 @@ def lay_out(htmls: Iterable[str], base_url: str, cache: PartCache,
 def _stamp_part(pdf: bytes, stamps: list, numbers: list[int], fonts: dict,
                 cache_dir: Path | None = None) -> bytes:
     """The part's PDF with its page numbers drawn in."""
-    import pymupdf as fitz
-
+    fitz = pymupdf()
     doc = fitz.open("pdf", pdf)
     by_page: dict[int, list] = {}
     for stamp, number in zip(stamps, numbers):
@@ -357,8 +369,7 @@ def join(parts: list[PartLayout], target: Path, metadata: dict, cache: "PartCach
     """Write the book: the parts in order with their page numbers stamped, links, named
     destinations and bookmarks rebuilt. A part whose printed numbers did not change since it
     was last stamped is taken stamped from the cache."""
-    import pymupdf as fitz
-
+    fitz = pymupdf()
     offsets, total = [], 0
     for p in parts:
         offsets.append(total)
@@ -420,9 +431,9 @@ STAMP_CHARACTERS = "0123456789p. \u00a0"
 def _stamp_font(path: str, cache_dir: Path | None = None):
     """The font cut down to what stamps print: embedded whole, it would add about 0.5 MB.
     The cut font is kept in `cache_dir`: cutting takes a few tenths of a second."""
-    import pymupdf
     from fontTools import subset
 
+    fitz = pymupdf()
     kept = None
     if cache_dir is not None:
         stat = os.stat(path)
@@ -430,7 +441,7 @@ def _stamp_font(path: str, cache_dir: Path | None = None):
                               .encode()).hexdigest()[:24]
         kept = cache_dir / f"stamp-font-{name}.ttf"
         try:
-            return pymupdf.Font(fontbuffer=kept.read_bytes())
+            return fitz.Font(fontbuffer=kept.read_bytes())
         except (OSError, RuntimeError, ValueError):
             pass
     font = subset.load_font(path, subset.Options())
@@ -448,7 +459,7 @@ def _stamp_font(path: str, cache_dir: Path | None = None):
                 tmp.write_bytes(buffer.getvalue())
         except OSError:
             pass
-    return pymupdf.Font(fontbuffer=buffer.getvalue())
+    return fitz.Font(fontbuffer=buffer.getvalue())
 
 
 def _pdf_string(text: str) -> str:
