@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (BytecodeCache, Environment, FileSystemBytecodeCache, FileSystemLoader,
+                    StrictUndefined, select_autoescape)
 
 from ..checker import CheckReport, Interpreter
 from ..errors import RenderError
@@ -64,6 +65,7 @@ class Renderer(ABC):
             loader=FileSystemLoader(str(ctx.templates_dir / subdir)),
             autoescape=select_autoescape(default=True, default_for_string=True),
             undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+            bytecode_cache=_bytecode_cache(ctx.cache_dir),
         )
         return env
 
@@ -83,6 +85,20 @@ class Renderer(ABC):
                               "would print as empty boxes; install a font that covers them (for "
                               "CJK: apt install fonts-noto-cjk) or write them another way:\n"
                               + "\n".join(lines))
+
+
+def _bytecode_cache(cache_dir: Path | None) -> BytecodeCache | None:
+    """Compiled templates kept between builds: compiling them all takes most of a second, a
+    good part of a small rebuild. Jinja checks each against its template's source, and
+    writes them atomically."""
+    if cache_dir is None:
+        return None
+    folder = cache_dir / "templates"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None   # a cache that cannot be written only costs time
+    return FileSystemBytecodeCache(str(folder))
 
 
 def quiet_worker() -> None:

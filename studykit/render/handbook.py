@@ -155,6 +155,7 @@ class HandbookRenderer(Renderer):
         if paper not in PAPERS:
             raise ValueError(f"paper must be one of {', '.join(PAPERS)}")
         self.paper = paper
+        self._envs: dict = {}
 
     def output_name(self) -> str:
         # A4 is the default; Letter gets its own file so both can sit side by side.
@@ -163,8 +164,11 @@ class HandbookRenderer(Renderer):
     # ------------------------------------------------------------------ shared pieces
 
     def _env(self, ctx: BuildContext):
-        env = self.jinja(ctx, "handbook")
-        env.filters["code"] = inline_code
+        # One environment per render: each new one compiles every template it loads again.
+        env = self._envs.get(ctx.templates_dir)
+        if env is None:
+            env = self._envs[ctx.templates_dir] = self.jinja(ctx, "handbook")
+            env.filters["code"] = inline_code
         return env
 
     def page_css(self, ctx: BuildContext) -> Markup:
