@@ -6,8 +6,10 @@ made for the handbook (long lines, non-Latin text, every part of an answer); mos
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import time
 from datetime import date
 from pathlib import Path
 
@@ -18,11 +20,11 @@ from click.testing import CliRunner
 import build
 from studykit import checker
 from studykit.api import Project
-from studykit.render.base import TEMPLATES_DIR, BuildContext
+from studykit.render.base import TEMPLATES_DIR, BuildContext, InlineExecutor
 from studykit.render.handbook import (CODE_COLUMNS, LIST_COLUMNS, MARGIN_BOTTOM, MARKS, PAPERS,
                                       PRINTABLE_INSET, QUOTE_COLUMNS, TEXT_WIDTH,
                                       HandbookRenderer, markdown_html)
-from studykit.render.pdfparts import _walk
+from studykit.render.pdfparts import PartCache, _walk, lay_out
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PT_PER_MM = 72 / 25.4
@@ -524,3 +526,27 @@ def test_code_lines_left_unmarked_fit_on_one_row_however_deep_the_block(paper, t
         if not marked:
             assert count == text.count("\n") + 1, \
                 f"{text!r} took {count} rows without a continuation mark"
+
+
+def test_the_chapter_saved_last_has_its_html_made_first(tmp_path):
+    shutil.copytree(FIXTURES / "bank", tmp_path / "content")
+    saved = time.time() + 60
+    for f in (tmp_path / "content" / "02-beta").glob("*.toml"):
+        os.utime(f, (saved, saved))
+    kit = Project(content_dir=tmp_path / "content").load()
+    ctx = BuildContext(kit=kit, report=None, out_dir=tmp_path)
+    renderer = HandbookRenderer()
+    labels = [label for label, _ in renderer.part_htmls(ctx)]
+    assert [labels[i] for i in renderer.likely_changed_first(ctx)] == [
+        "chapter 2", "chapter 1", "front matter", "back matter"]
+
+
+def test_parts_made_in_any_order_come_back_in_document_order(tmp_path):
+    html = "<html><body><p id='a{0}'>part {0}</p></body></html>"
+    made = [(2, html.format(2)), (0, html.format(0)), (1, html.format(1))]
+    parts = lay_out(made, str(tmp_path), PartCache(tmp_path / "parts", salt=""),
+                    pool=InlineExecutor())
+    assert [list(p.anchors) for p in parts] == [["a0"], ["a1"], ["a2"]]
+    with pytest.raises(ValueError):
+        lay_out([(0, html.format(0)), (2, html.format(2))], str(tmp_path),
+                PartCache(None, salt=""), pool=InlineExecutor())

@@ -546,7 +546,7 @@ class FlashcardRenderer(Renderer):
         folder = ctx.templates_dir / "flashcards"
         cache = PartCache(ctx.cache_dir / "flashcards-parts" if ctx.cache_dir else None,
                           salt=tree_digest(folder))
-        parts = lay_out(htmls, str(folder), cache, pool=ctx.pool)
+        parts = lay_out(enumerate(htmls), str(folder), cache, pool=ctx.pool)
         target = ctx.out_dir / self.output_name()
         join(parts, target, {"title": "Python Interview Flashcards",
                              "subject": f"{len(questions)} flashcards, duplex: "

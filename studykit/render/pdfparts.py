@@ -276,24 +276,27 @@ class PartCache:
 
 # ------------------------------------------------------------------ laying out all parts
 
-def lay_out(htmls: Iterable[str], base_url: str, cache: PartCache,
+def lay_out(htmls: Iterable[tuple[int, str]], base_url: str, cache: PartCache,
             pool: Executor | None = None) -> list[PartLayout]:
     """Every part, from the cache where its HTML is unchanged, the rest in parallel.
 
-    `htmls` may be made as they are asked for: on a pool, the first part not in the cache
-    starts laying out at once, while the rest are made (after an edit it is often the only
-    one)."""
-    keys: list[str] = []
-    texts: list[str] = []
-    parts: list[PartLayout | None] = []
+    `htmls` gives each part's position in the document and its HTML, positions 0 to n - 1 in
+    any order, and may make them as they are asked for: on a pool, the first part not in the
+    cache starts laying out at once, while the rest are made (after an edit it is often the
+    only one). The parts are returned in document order."""
+    keys: dict[int, str] = {}
+    texts: dict[int, str] = {}
+    parts: dict[int, PartLayout | None] = {}
     early = None
-    for html in htmls:
-        keys.append(cache.key(html))
-        texts.append(html)
-        parts.append(cache.get(keys[-1]))
-        if parts[-1] is None and early is None and pool is not None:
-            early = (len(parts) - 1, pool.submit(layout_part, html, base_url))
-    todo = [i for i, p in enumerate(parts) if p is None and (early is None or i != early[0])]
+    for i, html in htmls:
+        keys[i] = cache.key(html)
+        texts[i] = html
+        parts[i] = cache.get(keys[i])
+        if parts[i] is None and early is None and pool is not None:
+            early = (i, pool.submit(layout_part, html, base_url))
+    if sorted(parts) != list(range(len(parts))):
+        raise ValueError(f"part positions must be 0 to {len(parts) - 1}, once each")
+    todo = [i for i, p in parts.items() if p is None and (early is None or i != early[0])]
     # Longest first, so the last part to finish is a short one.
     todo.sort(key=lambda i: -len(texts[i]))
 
@@ -308,10 +311,11 @@ def lay_out(htmls: Iterable[str], base_url: str, cache: PartCache,
         index, future = early
         parts[index] = future.result()
         cache.put(keys[index], parts[index])
-    for part, key in zip(parts, keys):
-        part.key = key
-    cache.prune(set(keys), spare=4 * len(keys))
-    return parts  # type: ignore[return-value]
+    ordered = [parts[i] for i in range(len(parts))]
+    for i, part in enumerate(ordered):
+        part.key = keys[i]
+    cache.prune(set(keys.values()), spare=4 * len(keys))
+    return ordered  # type: ignore[return-value]
 
 
 # ------------------------------------------------------------------ joining
