@@ -308,6 +308,7 @@ def lay_out(htmls: Iterable[tuple[int, str]], base_url: str, cache: PartCache,
     run_pieces(layout_part, [(texts[i], base_url) for i in todo], pool, done,
                meanwhile=pymupdf)
     if early is not None:
+        pymupdf()   # when no other part was laid out, not imported yet
         index, future = early
         parts[index] = future.result()
         cache.put(keys[index], parts[index])
