@@ -16,6 +16,7 @@ metric twin to measure with.
 from __future__ import annotations
 
 import ast
+import copy
 import math
 import uuid
 from dataclasses import dataclass, replace
@@ -25,7 +26,11 @@ from lxml import etree
 from pptx import Presentation
 from pptx.dml.color import RGBColor
 from pptx.enum.shapes import MSO_SHAPE
+from pptx.opc.constants import CONTENT_TYPE as CT
+from pptx.opc.constants import RELATIONSHIP_TYPE as RT
+from pptx.opc.packuri import PackURI
 from pptx.oxml.ns import qn
+from pptx.parts.slide import NotesSlidePart
 from pptx.shapes.shapetree import SlideShapeFactory
 from pygments.lexers import PythonLexer
 from pygments.token import Comment, Keyword, Name, Number, Operator, String, Token
@@ -174,6 +179,8 @@ class Deck:
         self.messages: list[str] = []
         self._layout_info: dict[str, dict[int, tuple[int, Rect]]] = {}
         self._placeholders: dict[int, dict[int, object]] = {}
+        self._notes_xml = None
+        _name_parts_quickly(self.prs.part.package)
 
     # ------------------------------------------------------------ the deck
 
@@ -604,13 +611,48 @@ class Deck:
             raise RenderError(f"{self.topic.dirname}: {what} lies outside the slide")
         write_paras(shape.text_frame._txBody, paras, box, wrap=wrap, anchor=anchor)
 
-    @staticmethod
-    def notes(slide, lines: list[str]) -> None:
+    def notes(self, slide, lines: list[str]) -> None:
         text = "\n".join(lines).strip()
-        slide.notes_slide.notes_text_frame.text = text
+        self.notes_slide(slide).notes_text_frame.text = text
+
+    def notes_slide(self, slide):
+        """The slide's notes page, new. python-pptx makes one by cloning the notes master's
+        placeholders one at a time, a sixth of a deck's time; the first is made so, and the
+        rest are copies of it, related as python-pptx relates them."""
+        if self._notes_xml is None:
+            notes = slide.notes_slide
+            self._notes_xml = copy.deepcopy(notes._element)
+            return notes
+        slide_part = slide.part
+        package = slide_part.package
+        part = NotesSlidePart(package.next_partname("/ppt/notesSlides/notesSlide%d.xml"),
+                              CT.PML_NOTES_SLIDE, package, copy.deepcopy(self._notes_xml))
+        part.relate_to(package.presentation_part.notes_master_part, RT.NOTES_MASTER)
+        part.relate_to(slide_part, RT.SLIDE)
+        slide_part.relate_to(part, RT.NOTES_SLIDE)
+        return slide.notes_slide
 
 
 # ------------------------------------------------------------------ helpers
+
+
+def _name_parts_quickly(package) -> None:
+    """python-pptx names each new part (a slide, its notes) by walking every part of the
+    package: quadratic in the deck's length. Here the names in use are collected once and kept
+    up to date; the name given is the same, the lowest free number, as the parts are numbered
+    without gaps. Only templates whose parts are all named this way are asked for."""
+    taken = {str(part.partname) for part in package.iter_parts()}
+
+    def next_partname(tmpl: str) -> PackURI:
+        n = 1
+        while tmpl % n in taken:
+            n += 1
+        taken.add(tmpl % n)
+        return PackURI(tmpl % n)
+
+    package.next_partname = next_partname
+
+
 
 
 def inline_runs(text: str, size: float) -> list[Run]:
