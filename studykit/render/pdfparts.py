@@ -340,9 +340,10 @@ def _stamp_part(pdf: bytes, stamps: list, numbers: list[int], fonts: dict,
             writer = writers.get(tuple(color)) or writers.setdefault(
                 tuple(color), fitz.TextWriter(page.rect))
             writer.append((x0, y), text, font=face, fontsize=size)
-        if not page.is_wrapped:
-            # WeasyPrint leaves its flipped coordinate system in force at the end of a page.
-            page.wrap_contents()
+        # WeasyPrint leaves its flipped coordinate system in force at the end of a page.
+        # (wrap_contents does nothing to a page already wrapped: asking is_wrapped first
+        # would read the whole content stream twice.)
+        page.wrap_contents()
         for color, writer in writers.items():
             writer.write_text(page, color=color)
     data = doc.tobytes(deflate=True, use_objstms=1)   # object streams: a third smaller
