@@ -21,7 +21,7 @@ from studykit.api import RENDERERS, NotAvailable, Project
 from studykit.coverage import coverage_table
 from studykit.errors import ContentError, KitError
 from studykit.model import DIFFICULTIES, Selection, parse_numbers
-from studykit.render.base import InlineExecutor, pool_scope, worker_pool
+from studykit.render.base import InlineExecutor, pool_scope, stop_pool, worker_pool
 from studykit.updater import apply_updates, describe, plan_updates
 
 EXIT_OK, EXIT_SAMPLE_FAILED, EXIT_INVALID = 0, 1, 2
@@ -324,24 +324,27 @@ def slides(project: Project, topics, difficulties, numbers):
 @click.pass_obj
 def build_all(project: Project):
     """Validate, check on every CPython found, and build every output."""
-    kit = project.load()
-    report = _run_check(project, kit, _interpreters((), True), checker.DEFAULT_TIMEOUT, None)
-    if not report.ok:
-        raise KitClickError([f"not built: {len(report.failures)} sample check(s) failed"],
-                            EXIT_SAMPLE_FAILED)
-    _render_in_parallel(project, kit, report)
+    # Workers take most of a second to start (each imports WeasyPrint). When an input was saved
+    # since the last build, they are started before anything else and are ready when the first
+    # part of the book is; a build with nothing to do starts none.
+    early = worker_pool(os.cpu_count() or 1) if project.saved_since_last_build() else None
+    with pool_scope(early):
+        if early is not None:
+            early.submit(int)   # a pool starts its workers on its first piece of work
+        kit = project.load()
+        report = _run_check(project, kit, _interpreters((), True), checker.DEFAULT_TIMEOUT,
+                            None)
+        if not report.ok:
+            raise KitClickError([f"not built: {len(report.failures)} sample check(s) failed"],
+                                EXIT_SAMPLE_FAILED)
+        _render_in_parallel(project, kit, report, early)
     answered = len(kit.questions)
     total = len(kit.bank)
     click.echo(f"answered {answered}/{total}")
 
 
-# What forked workers render from: set before the pool forks, so nothing is pickled but names.
-_JOB: tuple = ()
-
-
-def _render_one(name: str):
+def _render_one(name: str, project: Project, kit, report):
     """In a worker process: one renderer, and what the parent needs to report on it."""
-    project, kit, report = _JOB
     started = time.perf_counter()
     renderer = project.renderer(name)
     # Its pieces run here, one after another: the other workers are busy with the rest.
@@ -349,13 +352,11 @@ def _render_one(name: str):
     return paths, renderer.messages, renderer.up_to_date, time.perf_counter() - started
 
 
-def _render_in_parallel(project: Project, kit, report) -> None:
+def _render_in_parallel(project: Project, kit, report, pool=None) -> None:
     """Every output that is not up to date, on one pool of worker processes, one per core. The
     flashcards and the slides are one piece of work each; the handbook, built here, hands the
-    pool one piece per part of the book, which fill the cores around the others. When every
-    output is up to date no pool is started."""
-    global _JOB
-    _JOB = (project, kit, report)
+    pool one piece per part of the book, which fill the cores around the others. `pool` is one
+    started early; when every output is up to date it is stopped, and none is started."""
     renderers, built, stale = {}, {}, []
     for name in RENDERERS:
         try:
@@ -366,11 +367,17 @@ def _render_in_parallel(project: Project, kit, report) -> None:
         built[name] = project.fresh(renderers[name], kit, report)
         if built[name] is None:
             stale.append(name)
+    own = None
+    if not stale and pool is not None:
+        stop_pool(pool)   # started on a guess that proved wrong: its workers may still be starting
+    elif stale and pool is None:
+        pool = own = worker_pool(os.cpu_count() or 1)
     failures = []
-    pool = worker_pool(os.cpu_count() or 1) if stale else None
-    with pool_scope(pool):
-        # Submitted first, so the longest single pieces start at once.
-        futures = {name: pool.submit(_render_one, name) for name in stale if name != "handbook"}
+    with pool_scope(own):
+        # Submitted first, so the longest single pieces start at once. The kit goes with them
+        # (a megabyte, pickled in milliseconds): an early pool was started before it was read.
+        futures = {name: pool.submit(_render_one, name, project, kit, report)
+                   for name in stale if name != "handbook"}
         for name, renderer in renderers.items():
             try:
                 if name not in stale:

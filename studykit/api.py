@@ -13,7 +13,7 @@ from .checker import CheckReport, Interpreter, ResultCache
 from .loader import load_kit
 from .model import Kit, Selection
 from .output import remove_stray_parts
-from .render.base import PROJECT_ROOT, BuildContext, Renderer
+from .render.base import PROJECT_ROOT, TEMPLATES_DIR, BuildContext, Renderer
 
 # Imported only when used: WeasyPrint and python-pptx take a while to load.
 RENDERERS = {
@@ -36,6 +36,11 @@ class Project:
         os.environ.get("KIT_CACHE_DIR") or PROJECT_ROOT / ".cache"))
     use_cache: bool = True
     _cache: ResultCache | None = field(default=None, repr=False)
+
+    def __getstate__(self) -> dict:
+        # Sent to worker processes: the samples' result cache stays with the process that
+        # opened it (it holds a lock, and workers render, they do not check).
+        return {**self.__dict__, "_cache": None}
 
     def load(self, selection: Selection = Selection()) -> Kit:
         kit = load_kit(self.content_dir, numbers=selection.numbers, only_topics=selection.topics)
@@ -65,6 +70,28 @@ class Project:
                  pool: Executor | None = None) -> BuildContext:
         return BuildContext(kit=kit, report=report, out_dir=self.output_dir,
                             cache_dir=self.cache_dir if self.use_cache else None, pool=pool)
+
+    def saved_since_last_build(self) -> bool:
+        """Whether an input (the content, the templates, the kit's code) was saved after an
+        output was last recorded: before anything is read, a guess of whether this build will
+        render anything. A build uses it only to start its workers early; what is rendered is
+        decided by the outputs' keys."""
+        if not self.use_cache:
+            return True
+        try:
+            recorded = (self.cache_dir / "outputs.json").stat().st_mtime_ns
+        except OSError:
+            return True
+        for root in (self.content_dir, TEMPLATES_DIR, PROJECT_ROOT / "studykit"):
+            for folder, subfolders, files in os.walk(root):
+                subfolders[:] = [d for d in subfolders if d != "__pycache__"]
+                for name in files:
+                    try:
+                        if os.stat(os.path.join(folder, name)).st_mtime_ns > recorded:
+                            return True
+                    except OSError:
+                        pass
+        return False
 
     def fresh(self, renderer: Renderer, kit: Kit, report: CheckReport | None,
               options: dict | None = None) -> list[Path] | None:
