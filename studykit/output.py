@@ -5,19 +5,14 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
+import secrets
+import signal
 from pathlib import Path
 from typing import Iterator
 
 
-def _read_umask() -> int:
-    # os.umask can only be read by setting it: do it once, before any thread could race it.
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _read_umask()
+# The signals a build turns into a clean stop (see build.py).
+_INTERRUPTS = {signal.SIGINT, signal.SIGTERM}
 
 
 @contextlib.contextmanager
@@ -25,12 +20,23 @@ def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary path beside `target`; it replaces `target` only if the block succeeds."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    # mkstemp makes the file private (0600); an output is an ordinary file, so honour the umask.
-    os.fchmod(fd, 0o666 & ~_UMASK)
-    os.close(fd)
-    tmp_path = Path(tmp)
+    # An interrupt between the file's creation and the block that removes it on failure would
+    # leave it behind: interrupts wait until that block has begun.
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, _INTERRUPTS)
     try:
+        # Created with the umask applied, as an ordinary output file is.
+        while True:
+            tmp_path = target.parent / f".{target.name}.{secrets.token_hex(6)}.part"
+            try:
+                os.close(os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+                break
+            except FileExistsError:
+                continue
+    except BaseException:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        raise
+    try:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         yield tmp_path
         os.replace(tmp_path, target)
     except BaseException:
