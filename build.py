@@ -21,7 +21,7 @@ from studykit.api import RENDERERS, NotAvailable, Project
 from studykit.coverage import coverage_table
 from studykit.errors import ContentError, KitError
 from studykit.model import DIFFICULTIES, Selection, parse_numbers
-from studykit.render.base import InlineExecutor, pool_scope, stop_pool, worker_pool
+from studykit.render.base import FirstThen, InlineExecutor, pool_scope, stop_pool, worker_pool
 from studykit.updater import apply_updates, describe, plan_updates
 
 EXIT_OK, EXIT_SAMPLE_FAILED, EXIT_INVALID = 0, 1, 2
@@ -374,17 +374,30 @@ def _render_in_parallel(project: Project, kit, report, pool=None) -> None:
         pool = own = worker_pool(os.cpu_count() or 1)
     failures = []
     with pool_scope(own):
-        # Submitted first, so the longest single pieces start at once. The kit goes with them
-        # (a megabyte, pickled in milliseconds): an early pool was started before it was read.
-        futures = {name: pool.submit(_render_one, name, project, kit, report)
-                   for name in stale if name != "handbook"}
+        futures = {}
+
+        def others() -> None:
+            # The kit goes with them (a megabyte, pickled in milliseconds): an early pool was
+            # started before it was read.
+            for name in stale:
+                if name != "handbook":
+                    futures[name] = pool.submit(_render_one, name, project, kit, report)
+
+        # The handbook's first stale part goes first, then the flashcards and the slides (the
+        # longest single pieces of a clean build, so they start at once), then its other parts.
+        first = FirstThen(pool, others) if pool is not None else None
+        if "handbook" not in stale and first is not None:
+            first.release()
         for name, renderer in renderers.items():
             try:
                 if name not in stale:
                     _report_render(name, built[name], [], True, 0.0)
                 elif name == "handbook":
                     started = time.perf_counter()
-                    paths = project.render(renderer, kit, report, {}, pool=pool)
+                    try:
+                        paths = project.render(renderer, kit, report, {}, pool=first)
+                    finally:
+                        first.release()
                     _report_render(name, paths, renderer.messages, renderer.up_to_date,
                                    time.perf_counter() - started)
                 else:

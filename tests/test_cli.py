@@ -1,11 +1,15 @@
 """The command line: exit codes, messages without tracebacks, --update, list, filters."""
 
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import build
 from conftest import ROOT
+from studykit.api import Project
+from studykit.render.base import FirstThen, InlineExecutor
 
 Q2 = "01-alpha/002-print.toml"
 
@@ -114,6 +118,18 @@ def test_full_build_renders_everything_in_parallel_and_reports_a_failed_output(b
     assert not (out / "flashcards-a4.pdf").exists()
 
 
+def test_an_input_saved_since_the_last_build_is_noticed_before_anything_is_read(bank, run,
+                                                                               tmp_path):
+    assert run(bank).exit_code == 0
+    project = Project(content_dir=bank, output_dir=tmp_path / "output",
+                      cache_dir=tmp_path / "cache")
+    assert not project.saved_since_last_build()
+    later = time.time() + 5
+    os.utime(bank / Q2, (later, later))
+    assert project.saved_since_last_build()
+    assert Project(content_dir=bank, cache_dir=tmp_path / "none").saved_since_last_build()
+
+
 def test_a_full_build_with_nothing_changed_starts_no_worker(bank, run, monkeypatch):
     first = run(bank)
     assert first.exit_code == 0, first.output
@@ -126,3 +142,22 @@ def test_a_full_build_with_nothing_changed_starts_no_worker(bank, run, monkeypat
     assert again.exit_code == 0, again.output
     for name in ("handbook", "flashcards", "slides"):
         assert f"{name}: up to date" in again.output, again.output
+
+
+def test_the_handbooks_first_piece_goes_ahead_of_the_other_outputs():
+    handed = []
+
+    class Recorder(InlineExecutor):
+        def submit(self, fn, /, *args, **kwargs):
+            handed.append(args[0])
+            return super().submit(fn, *args, **kwargs)
+
+    pool = Recorder()
+    first = FirstThen(pool, lambda: [pool.submit(str, name) for name in ("cards", "slides")])
+    first.submit(str, "chapter 5")
+    first.submit(str, "chapter 6")
+    first.release()   # already called: nothing more
+    assert handed == ["chapter 5", "cards", "slides", "chapter 6"]
+    nothing_first = FirstThen(pool, lambda: pool.submit(str, "alone"))
+    nothing_first.release()
+    assert handed[-1] == "alone"

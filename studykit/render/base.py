@@ -138,6 +138,28 @@ def stop_pool(pool: Executor) -> None:
     pool.shutdown(wait=True, cancel_futures=True)
 
 
+class FirstThen(Executor):
+    """Hands `pool` the first piece submitted here, then calls `then` (which hands it other
+    work that was waiting), then passes everything on. A build gives the handbook this: the
+    first chapter it finds stale, after an edit usually the longest piece of the build, goes
+    ahead of the flashcards and the slides."""
+
+    def __init__(self, pool: Executor, then) -> None:
+        self.pool = pool
+        self.then = then
+
+    def submit(self, fn, /, *args, **kwargs):
+        future = self.pool.submit(fn, *args, **kwargs)
+        self.release()
+        return future
+
+    def release(self) -> None:
+        """Call `then` now if no piece came first (it is called once)."""
+        then, self.then = self.then, None
+        if then is not None:
+            then()
+
+
 class InlineExecutor(Executor):
     """Runs each piece of work at once, in this process. A renderer already running in a worker
     hands its pieces here: a pool of its own would only compete for the same cores."""
