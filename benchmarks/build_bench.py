@@ -251,43 +251,44 @@ def stage_times(args, content: Path, work: Path) -> None:
         line(name, stages[name])
 
 
-def rebuild_after_edits(args, content: Path, work: Path, full: float, what: str, path: Path,
-                        old: str, new: str) -> None:
-    """Edit `path` --runs times (a new edit each time) and time the rebuild after each."""
-    times = []
-    for _ in range(args.runs):
-        edit(path, old, new)
-        times.append(run([], content, work)[0])
-    t = median(times)
-    line(f"after editing {what}", t, f"(median of {args.runs}; {100 * t / full:.1f}% of clean)")
-
-
 def full_builds(args, content: Path, work: Path) -> float:
-    """Returns the clean build's time with the samples' results cached (the reference)."""
+    """Returns the clean build's time with the samples' results cached (the reference).
+
+    Each run is a clean build, then a no-op, then a rebuild after one answer's text is edited
+    and one after one sample is edited: every edit is compared with the clean build just
+    before it, since the machine's speed drifts over minutes."""
     global REAL_PEAK_MB
     print("full build (build.py: check, then every output on a pool of one process per core)")
     clean(work, keep_samples=False)
     cold, _ = run([], content, work)
     line("clean, cold sample cache (every sample run)", cold)
-    warm_runs, cpus = [], []
+    answer = next(content.glob("05-*/06[0-9]-*.toml"))
+    sample = next(content.glob("01-*/003-*.toml"))
+    edits = {f"one answer's text ({answer.name})": (answer, "answer = '''\n",
+                                                    "answer = '''\n(Edited.) "),
+             f"one sample ({sample.name})": (sample, "print(", "print( ")}
+    warm_runs, cpus, noops = [], [], []
+    after: dict[str, list[float]] = {what: [] for what in edits}
     for _ in range(args.runs):
         clean(work, keep_samples=True)
         warm_runs.append(run([], content, work)[0])
         cpus.append(LAST_CPU)
         REAL_PEAK_MB = max(REAL_PEAK_MB, LAST_PEAK_MB)
+        noops.append(run([], content, work)[0])
+        for what, (path, old, new) in edits.items():
+            edit(path, old, new)
+            after[what].append(run([], content, work)[0])
     full = median(warm_runs)
     line("clean outputs, warm sample cache", full,
          f"(median of {args.runs}: {', '.join(f'{t:.0f}' for t in warm_runs)}; "
          f"{median(cpus):.0f} CPU-s)")
     print(f"  peak memory of one process: {REAL_PEAK_MB:.0f} MB")
-    noop = median([run([], content, work)[0] for _ in range(args.runs)])
-    line("no-op rebuild", noop, f"(median of {args.runs})")
-    answer = next(content.glob("05-*/06[0-9]-*.toml"))
-    rebuild_after_edits(args, content, work, full, f"one answer's text ({answer.name})",
-                        answer, "answer = '''\n", "answer = '''\n(Edited.) ")
-    sample = next(content.glob("01-*/003-*.toml"))
-    rebuild_after_edits(args, content, work, full, f"one sample ({sample.name})",
-                        sample, "print(", "print( ")
+    line("no-op rebuild", median(noops), f"(median of {args.runs})")
+    for what, times in after.items():
+        shares = [100 * t / w for t, w in zip(times, warm_runs)]
+        line(f"after editing {what}", median(times),
+             f"(median of {args.runs}; {median(shares):.1f}% of the clean build before it, "
+             f"median of {', '.join(f'{s:.1f}' for s in shares)}; target: under 15%)")
     return full
 
 
