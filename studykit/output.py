@@ -6,13 +6,8 @@ import contextlib
 import json
 import os
 import secrets
-import signal
 from pathlib import Path
 from typing import Iterator
-
-
-# The signals a build turns into a clean stop (see build.py).
-_INTERRUPTS = {signal.SIGINT, signal.SIGTERM}
 
 
 @contextlib.contextmanager
@@ -20,27 +15,23 @@ def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary path beside `target`; it replaces `target` only if the block succeeds."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    # An interrupt between the file's creation and the block that removes it on failure would
-    # leave it behind: interrupts wait until that block has begun.
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, _INTERRUPTS)
+    tmp_path = None
     try:
-        # Created with the umask applied, as an ordinary output file is.
         while True:
+            # Named before the file exists: an interrupt arriving the moment it is created
+            # (before mkstemp could even have returned its name) still finds it to remove.
             tmp_path = target.parent / f".{target.name}.{secrets.token_hex(6)}.part"
             try:
+                # Created with the umask applied, as an ordinary output file is.
                 os.close(os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
                 break
             except FileExistsError:
-                continue
-    except BaseException:
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-        raise
-    try:
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+                tmp_path = None   # another writer's file
         yield tmp_path
         os.replace(tmp_path, target)
     except BaseException:
-        tmp_path.unlink(missing_ok=True)
+        if tmp_path is not None:
+            tmp_path.unlink(missing_ok=True)
         raise
 
 
