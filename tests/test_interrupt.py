@@ -27,7 +27,10 @@ def _start(tmp_path: Path) -> tuple[subprocess.Popen, Path]:
     # The fixture book is saved in milliseconds; on the real one saving takes seconds. Slowed
     # down the same way here, so the poll below reliably sees the temporary file.
     slow_save = (
-        "import runpy, sys, time, pymupdf\n"
+        "import runpy, signal, sys, time, pymupdf\n"
+        # Started in the background, a shell hands its children SIGINT ignored, and Python then
+        # keeps it ignored: these tests need Ctrl-C as a terminal delivers it.
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
         "save = pymupdf.Document.save\n"
         "def slow(self, *args, **kwargs):\n"
         "    time.sleep(3)\n"
@@ -95,7 +98,8 @@ def test_interrupting_a_full_build_stops_every_worker_with_one_line(tmp_path, ho
     started = tmp_path / "started"
     # Every piece of work in the pool hangs, so the interrupt finds the workers busy.
     hang = (
-        "import runpy, sys, time\n"
+        "import runpy, signal, sys, time\n"
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
         "import studykit.render.pdfparts as parts\n"
         "def hang(*args, **kwargs):\n"
         f"    open({str(started)!r}, 'a').close()\n"
