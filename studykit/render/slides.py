@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import functools
 import math
 import uuid
 from dataclasses import dataclass, replace
@@ -178,8 +179,10 @@ class Deck:
         self.title_font, self.text_font = theme_fonts(self.prs)
         self.messages: list[str] = []
         self._layout_info: dict[str, dict[int, tuple[int, Rect]]] = {}
-        self._placeholders: dict[int, dict[int, object]] = {}
+        # By slide element: python-pptx finds a slide's id by a search of the whole deck.
+        self._placeholders: dict[object, dict[int, object]] = {}
         self._notes_xml = None
+        self._blank_trees: dict[str, object] = {}
         _name_parts_quickly(self.prs.part.package)
 
     # ------------------------------------------------------------ the deck
@@ -466,29 +469,65 @@ class Deck:
         return info
 
     def new_slide(self, layout_name: str):
+        """A slide on the layout, its placeholders placed and its footer added.
+
+        The first slide of each layout is made through python-pptx; the others are given a copy
+        of its shape tree, with their own slide number. Cloning the layout's placeholders and
+        placing them one property at a time took a third of a deck's time."""
         layout = self.layouts_get(layout_name)
-        slide = self.prs.slides.add_slide(layout)
-        if layout_name != "Deck Title":
-            self.footer(slide, layout)
-        info = self.layout_info(layout)
+        blank = self._blank_trees.get(layout_name)
+        if blank is None:
+            slide = self.prs.slides.add_slide(layout)
+            if layout_name != "Deck Title":
+                self.footer(slide, layout)
+            info = self.layout_info(layout)
+            for shape in slide.shapes:
+                if shape.is_placeholder:
+                    idx = shape.placeholder_format.idx
+                    # Positions written on the slide itself: nothing depends on how well a
+                    # program follows placeholder inheritance, and reading them back is cheap.
+                    if idx in info:
+                        self.set_rect(shape, info[idx][1])
+            self._blank_trees[layout_name] = copy.deepcopy(slide.shapes._spTree)
+        else:
+            slides = self.prs.slides
+            rId, slide = slides.part.add_slide(layout)
+            tree = slide._element.cSld.spTree
+            tree.getparent().replace(tree, copy.deepcopy(blank))
+            slides._sldIdLst.add_sldId(rId)
+            self._number(slide)
         phs = {}
         for shape in slide.shapes:
-            if shape.is_placeholder:
-                idx = shape.placeholder_format.idx
-                phs[idx] = shape
-                # Positions written on the slide itself: nothing depends on how well a program
-                # follows placeholder inheritance, and reading them back is cheap.
-                if idx in info:
-                    self.set_rect(shape, info[idx][1])
-        self._placeholders[slide.slide_id] = phs
+            ph = shape._element.find(f"{qn('p:nvSpPr')}/{qn('p:nvPr')}/{qn('p:ph')}")
+            if ph is not None:
+                phs[int(ph.get("idx", "0"))] = shape
+        self._placeholders[slide._element] = phs
         return slide
 
+    def _number(self, slide) -> None:
+        """The slide number of a slide whose footer was copied from an earlier slide's."""
+        for fld in slide._element.cSld.spTree.iter(qn("a:fld")):
+            if fld.get("type") != "slidenum":
+                continue
+            number = str(len(self.prs.slides))
+            sp = next(fld.iterancestors(qn("p:sp")))
+            ext = sp.find(f"{qn('p:spPr')}/{qn('a:xfrm')}/{qn('a:ext')}")
+            box = Box([Para([Run(number, FOOTER_PT, color=MUTED)], line_pitch(FOOTER_PT),
+                            align="r")], int(ext.get("cx")) / EMU_PER_PT,
+                      int(ext.get("cy")) / EMU_PER_PT, font=self.text_font)
+            if not box.fits():
+                raise RenderError(f"{self.topic.dirname}: slide number {number} does not fit "
+                                  "its box")
+            fld.set("id", "{%s}" % str(uuid.uuid4()).upper())
+            fld.find(qn("a:t")).text = number
+
     def placeholder(self, slide, idx: int, name: str | None = None):
-        ph = self._placeholders[slide.slide_id].get(idx)
+        ph = self._placeholders[slide._element].get(idx)
         if ph is None:
             raise RenderError(f"the slide theme's layout lacks placeholder {idx}")
         if name:
-            ph.name = name
+            # What `ph.name = name` writes, without python-pptx's XPath look-ups.
+            ph._element.find(f"{_NV_SP}/{_C_NV_PR}").set("name", name)
         return ph
 
     def font_of(self, shape) -> str:
@@ -498,7 +537,13 @@ class Deck:
 
     @staticmethod
     def rect(shape) -> Rect:
-        return Rect(shape.left, shape.top, shape.width, shape.height)
+        xfrm = shape._element.find(f"{_SP_PR}/{_XFRM}")
+        off = xfrm.find(_OFF) if xfrm is not None else None
+        ext = xfrm.find(_EXT) if xfrm is not None else None
+        if off is None or ext is None:   # inherited from the layout
+            return Rect(shape.left, shape.top, shape.width, shape.height)
+        return Rect(int(off.get("x")), int(off.get("y")), int(ext.get("cx")),
+                    int(ext.get("cy")))
 
     @staticmethod
     def set_rect(shape, r: Rect) -> None:
@@ -635,6 +680,11 @@ class Deck:
 
 # ------------------------------------------------------------------ helpers
 
+# qn parses its argument on every call; a deck writes hundreds of thousands of elements.
+_qn = functools.lru_cache(maxsize=None)(qn)
+_NV_SP, _C_NV_PR, _SP_PR = qn("p:nvSpPr"), qn("p:cNvPr"), qn("p:spPr")
+_XFRM, _OFF, _EXT = qn("a:xfrm"), qn("a:off"), qn("a:ext")
+
 
 def _name_parts_quickly(package) -> None:
     """python-pptx names each new part (a slide, its notes) by walking every part of the
@@ -699,7 +749,7 @@ def paginate(paras: list[Para], r: Rect, what: str, font: str, first: list[Para]
 
 def write_paras(txBody, paras: list[Para], box: Box, wrap: bool = True,
                 anchor: str | None = None) -> None:
-    bodyPr = txBody.find(qn("a:bodyPr"))
+    bodyPr = txBody.find(_qn("a:bodyPr"))
     for attr, v in (("lIns", box.inset_x), ("rIns", box.inset_x), ("tIns", box.inset_y),
                     ("bIns", box.inset_y)):
         bodyPr.set(attr, str(round(v * EMU_PER_PT)))
@@ -707,47 +757,47 @@ def write_paras(txBody, paras: list[Para], box: Box, wrap: bool = True,
     bodyPr.set("anchor", anchor or "t")
     for child in list(bodyPr):
         bodyPr.remove(child)
-    etree.SubElement(bodyPr, qn("a:noAutofit"))
-    for p in txBody.findall(qn("a:p")):
+    etree.SubElement(bodyPr, _qn("a:noAutofit"))
+    for p in txBody.findall(_qn("a:p")):
         txBody.remove(p)
     for para in paras:
-        p = etree.SubElement(txBody, qn("a:p"))
-        pPr = etree.SubElement(p, qn("a:pPr"), algn=para.align)
+        p = etree.SubElement(txBody, _qn("a:p"))
+        pPr = etree.SubElement(p, _qn("a:pPr"), algn=para.align)
         if para.bullet:
             pPr.set("marL", str(round(para.margin_left * EMU_PER_PT)))
             pPr.set("indent", str(-round(para.margin_left * EMU_PER_PT)))
         else:
             pPr.set("marL", "0")
             pPr.set("indent", "0")
-        etree.SubElement(etree.SubElement(pPr, qn("a:lnSpc")), qn("a:spcPts"),
+        etree.SubElement(etree.SubElement(pPr, _qn("a:lnSpc")), _qn("a:spcPts"),
                          val=str(round(para.line_pt * 100)))
-        etree.SubElement(etree.SubElement(pPr, qn("a:spcBef")), qn("a:spcPts"),
+        etree.SubElement(etree.SubElement(pPr, _qn("a:spcBef")), _qn("a:spcPts"),
                          val=str(round(para.space_before * 100)))
-        etree.SubElement(etree.SubElement(pPr, qn("a:spcAft")), qn("a:spcPts"),
+        etree.SubElement(etree.SubElement(pPr, _qn("a:spcAft")), _qn("a:spcPts"),
                          val=str(round(para.space_after * 100)))
         if para.bullet:
-            etree.SubElement(pPr, qn("a:buFont"), typeface="Arial")
-            etree.SubElement(pPr, qn("a:buChar"), char=para.bullet)
+            etree.SubElement(pPr, _qn("a:buFont"), typeface="Arial")
+            etree.SubElement(pPr, _qn("a:buChar"), char=para.bullet)
         else:
-            etree.SubElement(pPr, qn("a:buNone"))
+            etree.SubElement(pPr, _qn("a:buNone"))
         size = para.runs[0].size if para.runs else 18
         for run in para.runs:
             size = run.size
             if not run.text:
                 continue
-            r = etree.SubElement(p, qn("a:r"))
-            rPr = etree.SubElement(r, qn("a:rPr"), lang="en-US", sz=str(round(run.size * 100)),
+            r = etree.SubElement(p, _qn("a:r"))
+            rPr = etree.SubElement(r, _qn("a:rPr"), lang="en-US", sz=str(round(run.size * 100)),
                                    b="1" if run.bold else "0", i="1" if run.italic else "0",
                                    dirty="0")
             if run.color:
-                fill = etree.SubElement(rPr, qn("a:solidFill"))
-                etree.SubElement(fill, qn("a:srgbClr"), val=run.color)
+                fill = etree.SubElement(rPr, _qn("a:solidFill"))
+                etree.SubElement(fill, _qn("a:srgbClr"), val=run.color)
             if run.font:
-                etree.SubElement(rPr, qn("a:latin"), typeface=run.font)
-                etree.SubElement(rPr, qn("a:cs"), typeface=run.font)
-            etree.SubElement(r, qn("a:t")).text = run.text
+                etree.SubElement(rPr, _qn("a:latin"), typeface=run.font)
+                etree.SubElement(rPr, _qn("a:cs"), typeface=run.font)
+            etree.SubElement(r, _qn("a:t")).text = run.text
         # An empty line keeps its height only if the end mark carries the size.
-        etree.SubElement(p, qn("a:endParaRPr"), lang="en-US", sz=str(round(size * 100)),
+        etree.SubElement(p, _qn("a:endParaRPr"), lang="en-US", sz=str(round(size * 100)),
                          dirty="0")
 
 
