@@ -550,3 +550,21 @@ def test_parts_made_in_any_order_come_back_in_document_order(tmp_path):
     with pytest.raises(ValueError):
         lay_out([(0, html.format(0)), (2, html.format(2))], str(tmp_path),
                 PartCache(None, salt=""), pool=InlineExecutor())
+
+
+def test_parts_stamped_by_workers_read_the_same_as_parts_stamped_here(kit, tmp_path):
+    from studykit.render.base import pool_scope, worker_pool
+
+    def pages(pool, out: Path) -> list[str]:
+        out.mkdir()
+        ctx = BuildContext(kit=kit, report=None, out_dir=out, pool=pool)
+        [target] = HandbookRenderer().render(ctx)
+        with pymupdf.open(target) as doc:
+            return [page.get_text() for page in doc]
+
+    here = pages(None, tmp_path / "here")
+    with pool_scope(worker_pool(2)) as pool:
+        shared = pages(pool, tmp_path / "shared")
+    assert shared == here
+    # Each footer holds its page's number: the stamps were drawn, not only carried over.
+    assert all(text.rstrip().endswith(str(n)) for n, text in enumerate(here[1:], start=2))

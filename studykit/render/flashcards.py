@@ -551,7 +551,7 @@ class FlashcardRenderer(Renderer):
         join(parts, target, {"title": "Python Interview Flashcards",
                              "subject": f"{len(questions)} flashcards, duplex: "
                                         f"{self.sheet.duplex}",
-                             "creator": "studykit (WeasyPrint, PyMuPDF)"}, cache)
+                             "creator": "studykit (WeasyPrint, PyMuPDF)"}, cache, pool=ctx.pool)
         sheets = sum(1 for p in pages if p.side != "back")
         fresh = sum(1 for p in parts if not p.cached)
         laid = (f"all {len(parts)} parts laid out" if fresh == len(parts) else

@@ -318,7 +318,7 @@ class HandbookRenderer(Renderer):
         parts = lay_out(((i, makers[i][1]()) for i in self.likely_changed_first(ctx)),
                         str(ctx.templates_dir / "handbook"), cache, pool=ctx.pool)
         target = ctx.out_dir / self.output_name()
-        pages = join(parts, target, self.metadata(ctx), cache)
+        pages = join(parts, target, self.metadata(ctx), cache, pool=ctx.pool)
         fresh = [label for (label, _), p in zip(makers, parts) if not p.cached]
         if len(fresh) == len(parts):
             laid = f"all {len(parts)} parts laid out"

@@ -321,10 +321,15 @@ def lay_out(htmls: Iterable[tuple[int, str]], base_url: str, cache: PartCache,
 
 # ------------------------------------------------------------------ joining
 
-def _stamp_part(pdf: bytes, stamps: list, numbers: list[int], fonts: dict,
+# Stamp fonts by file, loaded once per process.
+_STAMP_FONTS: dict[str, object] = {}
+
+
+def _stamp_part(pdf: bytes, stamps: list, numbers: list[int],
                 cache_dir: Path | None = None) -> bytes:
-    """The part's PDF with its page numbers drawn in."""
+    """The part's PDF with its page numbers drawn in (run in a worker, or here)."""
     fitz = pymupdf()
+    fonts = _STAMP_FONTS
     doc = fitz.open("pdf", pdf)
     by_page: dict[int, list] = {}
     for stamp, number in zip(stamps, numbers):
@@ -371,10 +376,11 @@ def _add_links(book, page_index: int, height: float, links: list, anchors: dict)
 
 
 def join(parts: list[PartLayout], target: Path, metadata: dict, cache: "PartCache",
-         lang: str = "en") -> int:
+         lang: str = "en", pool: Executor | None = None) -> int:
     """Write the book: the parts in order with their page numbers stamped, links, named
     destinations and bookmarks rebuilt. A part whose printed numbers did not change since it
-    was last stamped is taken stamped from the cache."""
+    was last stamped is taken stamped from the cache; the others are stamped on `pool` as well
+    as here."""
     fitz = pymupdf()
     offsets, total = [], 0
     for p in parts:
@@ -389,17 +395,29 @@ def join(parts: list[PartLayout], target: Path, metadata: dict, cache: "PartCach
         raise RenderError(f"page references to anchors that are not in the book: "
                           f"{', '.join(missing[:10])}")
 
-    book = fitz.open()
-    fonts: dict[str, object] = {}
+    stamped: list[bytes | None] = []
+    todo: list[tuple[int, str, tuple]] = []
     for off, p in zip(offsets, parts):
         numbers = [(anchors[ref][0] if ref else off + page) + 1
                    for page, ref, *_ in p.stamps]
         signature = hashlib.sha256(json.dumps(numbers).encode()).hexdigest()[:16]
-        stamped = cache.get_stamped(p.key, signature)
-        if stamped is None:
-            stamped = _stamp_part(p.pdf, p.stamps, numbers, fonts, cache.folder)
-            cache.put_stamped(p.key, signature, stamped)
-        with fitz.open("pdf", stamped) as src:
+        stamped.append(cache.get_stamped(p.key, signature))
+        if stamped[-1] is None:
+            todo.append((len(stamped) - 1, signature, (p.pdf, p.stamps, numbers, cache.folder)))
+    # Stamping the whole book takes seconds, after every part is laid out: the workers take
+    # parts from the front while this process takes those not yet started from the back.
+    futures = [pool.submit(_stamp_part, *args) for _, _, args in todo] if pool else []
+    for n in reversed(range(len(todo))):
+        if not futures or futures[n].cancel():
+            stamped[todo[n][0]] = _stamp_part(*todo[n][2])
+    for n, (i, signature, _) in enumerate(todo):
+        if stamped[i] is None:
+            stamped[i] = futures[n].result()
+        cache.put_stamped(parts[i].key, signature, stamped[i])
+
+    book = fitz.open()
+    for data in stamped:
+        with fitz.open("pdf", data) as src:
             book.insert_pdf(src, links=False, annots=False)
 
     heights = [book[i].rect.height for i in range(total)] if total else []
