@@ -56,12 +56,14 @@ class PartLayout:
 
 
 def pymupdf():
-    """PyMuPDF, without the document layout analyser its 2.0 wheels pull in: importing that
-    loads an ONNX model, half a second spent on every import, and nothing here analyses a
-    page's layout. (A None entry in sys.modules makes that import fail as if it were not
-    installed, which PyMuPDF allows for.)"""
+    """PyMuPDF, without the document layout analyser and the Markdown exporter its 2.0 wheels
+    pull in: the first loads an ONNX model (half a second on every import), the second NumPy
+    and more (a quarter of a second), and nothing here analyses a page's layout or writes
+    Markdown. (A None entry in sys.modules makes an import fail as if the package were not
+    installed, which PyMuPDF allows for both.)"""
     if "pymupdf" not in sys.modules:
         sys.modules.setdefault("pymupdf.layout", None)
+        sys.modules.setdefault("pymupdf4llm", None)
     import pymupdf as module
 
     return module
@@ -323,6 +325,8 @@ def lay_out(htmls: Iterable[tuple[int, str]], base_url: str, cache: PartCache,
 
 # Stamp fonts by file, loaded once per process.
 _STAMP_FONTS: dict[str, object] = {}
+# At most this many parts to stamp are stamped in the main process alone.
+STAMP_HERE = 2
 
 
 def _stamp_part(pdf: bytes, stamps: list, numbers: list[int],
@@ -405,8 +409,11 @@ def join(parts: list[PartLayout], target: Path, metadata: dict, cache: "PartCach
         if stamped[-1] is None:
             todo.append((len(stamped) - 1, signature, (p.pdf, p.stamps, numbers, cache.folder)))
     # Stamping the whole book takes seconds, after every part is laid out: the workers take
-    # parts from the front while this process takes those not yet started from the back.
-    futures = [pool.submit(_stamp_part, *args) for _, _, args in todo] if pool else []
+    # parts from the front while this process takes those not yet started from the back. A
+    # few parts (after an edit, usually one) are stamped here: a worker may be busy, or may
+    # have to import PyMuPDF first (half a second), which this process has done.
+    share = pool is not None and len(todo) > STAMP_HERE
+    futures = [pool.submit(_stamp_part, *args) for _, _, args in todo] if share else []
     for n in reversed(range(len(todo))):
         if not futures or futures[n].cancel():
             stamped[todo[n][0]] = _stamp_part(*todo[n][2])
