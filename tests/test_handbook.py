@@ -568,3 +568,20 @@ def test_parts_stamped_by_workers_read_the_same_as_parts_stamped_here(kit, tmp_p
     assert shared == here
     # Each footer holds its page's number: the stamps were drawn, not only carried over.
     assert all(text.rstrip().endswith(str(n)) for n, text in enumerate(here[1:], start=2))
+
+
+def test_html_made_from_kept_fragments_is_the_html_made_afresh(kit, tmp_path):
+    from studykit.render.fragments import Fragments
+
+    ctx = BuildContext(kit=kit, report=None, out_dir=tmp_path)
+    renderer = HandbookRenderer()
+    afresh = [make() for _, make in renderer.part_htmls(ctx)]
+    path = tmp_path / "fragments.json"
+    renderer._fragments = Fragments(path)
+    first = [make() for _, make in renderer.part_htmls(ctx)]
+    renderer._fragments.save()
+    renderer._fragments = Fragments(path)
+    kept = [make() for _, make in renderer.part_htmls(ctx)]
+    assert len(renderer._fragments.entries) >= len(kit.questions)
+    assert not renderer._fragments.added   # every fragment came from the file
+    assert first == afresh and kept == afresh

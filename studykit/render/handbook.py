@@ -27,6 +27,7 @@ from ..errors import RenderError
 from ..markdown import inline_code, to_html
 from ..model import DIFFICULTIES, DIFFICULTY_LETTERS, Question, Sample, Topic
 from .base import BuildContext, Renderer
+from .fragments import Fragments
 from .highlight import highlight_lines, style_css
 from .pdfparts import PartCache, join, lay_out
 
@@ -156,6 +157,7 @@ class HandbookRenderer(Renderer):
             raise ValueError(f"paper must be one of {', '.join(PAPERS)}")
         self.paper = paper
         self._envs: dict = {}
+        self._fragments: Fragments | None = None
 
     def output_name(self) -> str:
         # A4 is the default; Letter gets its own file so both can sit side by side.
@@ -179,6 +181,9 @@ class HandbookRenderer(Renderer):
             size=paper.css_size, top=MARGIN_TOP, bottom=MARGIN_BOTTOM, side=side,
             text_width=TEXT_WIDTH, marks=MARKS, code_css=Markup(style_css(".hl"))))
 
+    def _fragment(self, kind: str, text: str, make: Callable[[], Markup]) -> Markup:
+        return self._fragments.get(kind, text, make) if self._fragments else make()
+
     @staticmethod
     def chapters(ctx: BuildContext) -> list[Topic]:
         """Topics with at least one answered question in the (filtered) kit, in bank order."""
@@ -191,7 +196,7 @@ class HandbookRenderer(Renderer):
     def _sample_view(self, ctx: BuildContext, q: Question, s: Sample) -> dict:
         return {
             "s": s,
-            "code": code_lines(s.code, highlight=True),
+            "code": self._fragment("code", s.code, lambda: code_lines(s.code, highlight=True)),
             "output": code_lines(s.output, highlight=False) if s.output.strip() else None,
             "verified": [i.label for i in ctx.verified_on(q, s)],
         }
@@ -205,7 +210,7 @@ class HandbookRenderer(Renderer):
                              "text": target.question if target else bank_text.get(n, "")})
         return {
             "q": q,
-            "answer": markdown_html(q.answer),
+            "answer": self._fragment("md", q.answer, lambda: markdown_html(q.answer)),
             "samples": [self._sample_view(ctx, q, s) for s in q.samples],
             "see_also": see_also,
         }
@@ -239,8 +244,10 @@ class HandbookRenderer(Renderer):
         in_book = {q.number for q in ctx.kit.questions}
         bank_text = self.bank_text(ctx)
         env = self._env(ctx)
+        intro = (self._fragment("md", topic.intro, lambda: markdown_html(topic.intro))
+                 if topic.intro.strip() else None)
         return Markup(env.get_template("chapter.html.j2").render(
-            topic=topic, intro=markdown_html(topic.intro) if topic.intro.strip() else None,
+            topic=topic, intro=intro,
             questions=[self.question_view(ctx, q, in_book, bank_text) for q in topic.questions],
             letters=DIFFICULTY_LETTERS, marks=MARKS, page_of=self.page_of))
 
@@ -312,11 +319,17 @@ class HandbookRenderer(Renderer):
             raise RenderError("handbook: no answered questions match the selection")
         self.require_glyphs(ctx)
         makers = self.part_htmls(ctx)
+        self._fragments = Fragments(ctx.cache_dir / "handbook-fragments.json"
+                                    if ctx.cache_dir else None)
         cache = PartCache(ctx.cache_dir / "handbook-parts" if ctx.cache_dir else None,
                           # What the HTML refers to but does not contain (images).
                           salt=tree_digest(ctx.templates_dir / "handbook"))
-        parts = lay_out(((i, makers[i][1]()) for i in self.likely_changed_first(ctx)),
-                        str(ctx.templates_dir / "handbook"), cache, pool=ctx.pool)
+        try:
+            parts = lay_out(((i, makers[i][1]()) for i in self.likely_changed_first(ctx)),
+                            str(ctx.templates_dir / "handbook"), cache, pool=ctx.pool)
+            self._fragments.save()
+        finally:
+            self._fragments = None
         target = ctx.out_dir / self.output_name()
         pages = join(parts, target, self.metadata(ctx), cache, pool=ctx.pool)
         fresh = [label for (label, _), p in zip(makers, parts) if not p.cached]
