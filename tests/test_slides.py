@@ -15,8 +15,9 @@ from studykit.errors import RenderError
 from studykit.loader import load_kit
 from studykit.model import Kit, Question, Sample
 from studykit.render.base import BuildContext
+from studykit.render.deck import highlighted_lines, split_code
 from studykit.render.pptx_text import box_of, overflows, theme_fonts
-from studykit.render.slides import SlidesRenderer, split_code, highlighted_lines
+from studykit.render.slides import SlidesRenderer
 
 EMU_16_9 = (12192000, 6858000)
 # title, agenda; per question: question, answer, one per slide sample; recap, discussion.
