@@ -86,6 +86,8 @@ def missing_glyphs(questions) -> list[Missing]:
     found: list[Missing] = []
     for q in questions:
         for field, text in _fields(q):
+            if not text or max(text) < "\u0250":
+                continue   # Latin only, as most fields are: found without a loop in Python
             seen = set()
             for ch in text:
                 if ord(ch) < 0x250 or ch in seen or ch.isspace():
