@@ -453,8 +453,7 @@ class Deck:
             number = str(len(self.prs.slides))
             sp = next(fld.iterancestors(qn("p:sp")))
             ext = sp.find(f"{qn('p:spPr')}/{qn('a:xfrm')}/{qn('a:ext')}")
-            box = Box([Para([Run(number, FOOTER_PT, color=MUTED)], line_pitch(FOOTER_PT),
-                            align="r")], int(ext.get("cx")) / EMU_PER_PT,
+            box = Box(_number_paras(number), int(ext.get("cx")) / EMU_PER_PT,
                       int(ext.get("cy")) / EMU_PER_PT, font=self.text_font)
             if not box.fits():
                 raise RenderError(f"{self.topic.dirname}: slide number {number} does not fit "
@@ -518,9 +517,7 @@ class Deck:
                 paras = [Para([Run(text, FOOTER_PT, color=MUTED)], line_pitch(FOOTER_PT))]
                 self.fill(shape, paras, what="footer")
             else:
-                paras = [Para([Run(str(number), FOOTER_PT, color=MUTED)],
-                              line_pitch(FOOTER_PT), align="r")]
-                self.fill(shape, paras, what="slide number")
+                self.fill(shape, _number_paras(str(number)), what="slide number")
                 # The number is a field, so it stays right when slides are moved or hidden.
                 p = shape.text_frame._txBody.find(qn("a:p"))
                 r = p.find(qn("a:r"))
@@ -644,6 +641,11 @@ def _name_parts_quickly(package) -> None:
     package.next_partname = next_partname
 
 
+
+
+def _number_paras(number: str) -> list[Para]:
+    """A slide number as its footer shows it (measured when first written, and when copied)."""
+    return [Para([Run(number, FOOTER_PT, color=MUTED)], line_pitch(FOOTER_PT), align="r")]
 
 
 def inline_runs(text: str, size: float) -> list[Run]:
