@@ -455,3 +455,47 @@ def test_an_edit_measures_and_lays_out_again_only_what_holds_its_card(tmp_path, 
     clean = _build(tmp_path)   # --no-cache: everything laid out afresh
     assert [page.get_text() for page in clean] == incremental
     assert any("Third, edited point of" in text for text in incremental)
+
+
+@pytest.mark.parametrize("layout", ["8up", "4up"])
+def test_faces_measured_apart_from_their_headers_are_as_tall_as_whole_ones(tmp_path, layout):
+    """Measuring lays out each distinct header once and adds its share to the faces without
+    one: every height must equal the height of the whole face laid out, headers that wrap
+    included."""
+    from studykit.api import Project
+    from studykit.render import flashcards
+    from studykit.render.base import BuildContext, InlineExecutor
+
+    _write_bank(tmp_path)
+    long_title = "Second Topic, With a Title Long Enough to Take Two Lines in the Header"
+    for name in ("questions.toml", "02-second/topic.toml"):
+        path = tmp_path / "content" / name
+        path.write_text(path.read_text().replace("Second Topic", long_title))
+    kit = Project(content_dir=tmp_path / "content").load()
+    ctx = BuildContext(kit=kit, report=None, out_dir=tmp_path / "out", pool=InlineExecutor())
+    renderer = flashcards.FlashcardRenderer(layout=layout)
+    renderer._topic_titles = {t.slug: t.title for t in kit.topics}
+    renderer._measured = flashcards.MeasureCache(None)
+    _, faces = renderer.pages(renderer.cards(ctx))
+    env = renderer.jinja(ctx, "flashcards")
+    common = renderer._common(renderer.sheet.layout)
+    views = []
+    for i, face in enumerate(faces):
+        view = renderer._face_view(face, i)
+        if face.kind == "back" and face.question:
+            view["points"] = list(face.question.key_points)
+            view["measure"] = True
+        views.append(view)
+    whole_doc = env.get_template("measure.html.j2").render(faces=views, heads=[], **common)
+    whole = flashcards.measure_faces(
+        whole_doc, str(ctx.templates_dir / "flashcards"),
+        [(i, len(v["points"]), v["measure"], faces[i].points, -1) for i, v in enumerate(views)])
+    apart = renderer._measure(ctx, env, faces)
+
+    assert "Two Lines" in whole_doc and len(apart) == len(whole) == len(faces)
+    # Not all one height: fronts under either header, backs by their points.
+    assert len({round(h[min(h)], 3) for h in apart}) > 2
+    for mine, theirs in zip(apart, whole):
+        assert mine.keys() == theirs.keys()
+        for k in mine:
+            assert mine[k] == pytest.approx(theirs[k], abs=1e-6)

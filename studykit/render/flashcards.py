@@ -148,13 +148,20 @@ SHEETS_PER_PART = 3
 MEASURE_FORMAT = 1
 
 
-def measure_faces(html: str, base_url: str, faces: list[tuple[int, int, bool, int]]
+def measure_faces(html: str, base_url: str, faces: list[tuple[int, int, bool, int, int]]
                   ) -> list[dict[int, float]]:
     """Lay out a column of faces (run in a worker: the result is plain data).
 
     `faces` holds, per face: its index in the document, the key points laid out, whether it
-    is measured point by point, and the points it shows otherwise. Returns, per face, its
-    height in px by the number of key points shown."""
+    is measured point by point, the points it shows otherwise, and the number of its header
+    among the document's headers (-1: it has none). Returns, per face, its height in px by
+    the number of key points shown.
+
+    Faces are laid out without their headers, each distinct header once on its own: a header
+    is a table, which cost a third of the measuring when every face had its own. Its share of
+    a face's height is what it adds to an empty face; nothing of a header wraps but the topic,
+    and what follows a header starts without a top margin, so the share is the same in every
+    face that has it."""
     from weasyprint import HTML
 
     doc = HTML(string=html, base_url=base_url).render()
@@ -164,20 +171,24 @@ def measure_faces(html: str, base_url: str, faces: list[tuple[int, int, bool, in
         for key, pos in page.anchors.items():
             anchors[key] = pos
             page_of[key] = n
+
+    def span(start: str, end: str) -> float:
+        return (anchors[end][1] - anchors[start][1] if page_of[end] == page_of[start]
+                else float("inf"))
+
+    empty = span("z", "ze")
+    heads = len({head for *_, head in faces if head >= 0})
+    share = [span(f"h{n}", f"he{n}") - empty for n in range(heads)]
     heights = []
-    for index, shown, point_by_point, points in faces:
-        top = anchors[f"s{index}"][1]
-
-        def height(key: str) -> float:
-            return (anchors[key][1] - top if page_of[key] == page_of[f"s{index}"]
-                    else float("inf"))
-
+    for index, shown, point_by_point, points, head in faces:
+        extra = share[head] if head >= 0 else 0.0
+        start = f"s{index}"
         if point_by_point:
             # With k points shown the face ends where point k+1 begins.
-            by_points = {k: height(f"p{index}_{k}") for k in range(shown)}
-            by_points[shown] = height(f"e{index}")
+            by_points = {k: span(start, f"p{index}_{k}") + extra for k in range(shown)}
+            by_points[shown] = span(start, f"e{index}") + extra
         else:
-            by_points = {points: height(f"e{index}")}
+            by_points = {points: span(start, f"e{index}") + extra}
         heights.append(by_points)
     return heights
 
@@ -411,7 +422,7 @@ class FlashcardRenderer(Renderer):
         are laid out in chunks, in parallel: a bounded document each, however large the bank."""
         layout = self.sheet.layout
         common = self._common(layout)
-        page = env.get_template("measure.html.j2").render(faces=[], **common)
+        page = env.get_template("measure.html.j2").render(faces=[], heads=[], **common)
         face_template = env.get_template("face.html.j2")
         views, keys = [], []
         for i, f in enumerate(faces):
@@ -427,11 +438,26 @@ class FlashcardRenderer(Renderer):
         chunks = [todo[n:n + MEASURE_CHUNK] for n in range(0, len(todo), MEASURE_CHUNK)]
         pieces = []
         for chunk in chunks:
+            # A header's height depends on its text but not on the card's ID, which never
+            # wraps: one header per side, topic and level is laid out.
+            heads: dict[tuple, int] = {}
+            head_views, face_views, numbers = [], [], []
+            for i in chunk:
+                f = faces[i]
+                head = -1
+                if f.question is not None:
+                    which = (f.kind, views[i]["topic"] if f.kind == "front" else "",
+                             f.difficulty)
+                    if which not in heads:
+                        heads[which] = len(heads)
+                        head_views.append({**views[i], "head_only": True})
+                    head = heads[which]
+                face_views.append({**views[i], "head": False})
+                numbers.append((i, len(views[i]["points"]), views[i]["measure"],
+                                faces[i].points, head))
             html = env.get_template("measure.html.j2").render(
-                faces=[views[i] for i in chunk], **common)
-            pieces.append((html, str(ctx.templates_dir / "flashcards"),
-                           [(i, len(views[i]["points"]), views[i]["measure"], faces[i].points)
-                            for i in chunk]))
+                faces=face_views, heads=head_views, **common)
+            pieces.append((html, str(ctx.templates_dir / "flashcards"), numbers))
 
         def done(n: int, measured: list[dict[int, float]]) -> None:
             for i, by_points in zip(chunks[n], measured):
