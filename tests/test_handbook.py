@@ -585,3 +585,28 @@ def test_html_made_from_kept_fragments_is_the_html_made_afresh(kit, tmp_path):
     assert len(renderer._fragments.entries) >= len(kit.questions)
     assert not renderer._fragments.added   # every fragment came from the file
     assert first == afresh and kept == afresh
+
+
+def test_a_style_sheet_parsed_once_lays_out_as_the_page_own(kit, tmp_path):
+    """Parts are laid out with their style sheet parsed once per process and given apart
+    from the page: every word must land where it lands when the page carries its own."""
+    from weasyprint import HTML
+
+    from studykit.render import pdfparts
+
+    ctx = BuildContext(kit=kit, report=None, out_dir=tmp_path)
+    renderer = HandbookRenderer()
+    base = str(ctx.templates_dir / "handbook")
+    htmls = [make() for _, make in renderer.part_htmls(ctx)][:3]
+
+    def words(document) -> list:
+        with pymupdf.open("pdf", document.write_pdf()) as doc:
+            return [[tuple(round(v, 2) if isinstance(v, float) else v for v in w)
+                     for w in page.get_text("words")] for page in doc]
+
+    pdfparts._stylesheet.cache_clear()
+    shared = [words(pdfparts.render_html(html, base)) for html in htmls]
+    own = [words(HTML(string=html, base_url=base).render()) for html in htmls]
+    assert shared == own and sum(len(pages) for pages in own) > 3
+    # The parts share one sheet: it was parsed once.
+    assert pdfparts._stylesheet.cache_info().misses == 1

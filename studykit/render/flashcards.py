@@ -162,9 +162,9 @@ def measure_faces(html: str, base_url: str, faces: list[tuple[int, int, bool, in
     a face's height is what it adds to an empty face; nothing of a header wraps but the topic,
     and what follows a header starts without a top margin, so the share is the same in every
     face that has it."""
-    from weasyprint import HTML
+    from .pdfparts import render_html
 
-    doc = HTML(string=html, base_url=base_url).render()
+    doc = render_html(html, base_url)
     anchors: dict[str, tuple] = {}
     page_of: dict[str, int] = {}
     for n, page in enumerate(doc.pages):
