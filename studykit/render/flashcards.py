@@ -158,7 +158,7 @@ def measure_faces(html: str, base_url: str, faces: list[tuple[int, int, bool, in
     the number of key points shown.
 
     Faces are laid out without their headers, each distinct header once on its own: a header
-    is a table, which cost a third of the measuring when every face had its own. Its share of
+    is a table, which cost a fifth of the measuring when every face had its own. Its share of
     a face's height is what it adds to an empty face; nothing of a header wraps but the topic,
     and what follows a header starts without a top margin, so the share is the same in every
     face that has it."""
