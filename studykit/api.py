@@ -43,7 +43,8 @@ class Project:
         return {**self.__dict__, "_cache": None}
 
     def load(self, selection: Selection = Selection()) -> Kit:
-        kit = load_kit(self.content_dir, numbers=selection.numbers, only_topics=selection.topics)
+        kit = load_kit(self.content_dir, numbers=selection.numbers, only_topics=selection.topics,
+                       cache=self.cache_dir / "questions.pickle" if self.use_cache else None)
         return kit.select(selection)
 
     @property

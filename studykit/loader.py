@@ -151,20 +151,30 @@ def _field_name(key_path: tuple) -> str:
     return out
 
 
-def read_toml(path: Path, problems: list[Problem]) -> tuple[dict, str] | None:
-    """Parse a TOML file; on failure add a problem with the line and return None."""
+def read_text(path: Path, problems: list[Problem]) -> str | None:
+    """A file's text; on failure add a problem (with the line, if it is not UTF-8)."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
         problems.append(Problem(path, None, "", f"cannot read the file: {exc.strerror}"))
         return None
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         problems.append(Problem(path, line, "", f"the file is not UTF-8 (byte 0x{raw[exc.start]:02x}"
                                 f" at offset {exc.start}); save it as UTF-8"))
         return None
+
+
+def read_toml(path: Path, problems: list[Problem], text: str | None = None
+              ) -> tuple[dict, str] | None:
+    """Parse a TOML file (or its `text`, read already); on failure add a problem with the line
+    and return None."""
+    if text is None:
+        text = read_text(path, problems)
+        if text is None:
+            return None
     try:
         return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as exc:
@@ -197,15 +207,88 @@ def load_bank(content_dir: Path, problems: list[Problem]) -> list[Topic]:
     ]
 
 
+class QuestionCache:
+    """Questions that loaded without a problem, kept by a hash of all their checks read: the
+    file's path and text, its entry in the bank, its topic, whether syntax is checked, and the
+    version of this code, Python and the libraries the checks use. Parsing and checking the
+    whole bank takes a quarter of a second, on every build; a kept question takes none of it,
+    and an edit loads only the file it changed."""
+
+    FORMAT = 1
+
+    def __init__(self, path: Path | None):
+        self.path = path
+        self.entries: dict[str, Question] = {}
+        self.used: dict[str, Question] = {}
+        if path is None:
+            return
+        self.version = self._version()
+        try:
+            import pickle
+
+            kept = pickle.loads(path.read_bytes())
+            if kept.get("format") == self.FORMAT and kept.get("version") == self.version:
+                self.entries = kept["questions"]
+        except Exception:   # missing, unreadable or from another version: only costs time
+            pass
+
+    @staticmethod
+    def _version() -> str:
+        from .freshness import library_version, tree_digest
+
+        libraries = ",".join(library_version(n) for n in ("markdown-it-py", "packaging"))
+        return f"{tree_digest(Path(__file__).parent)}|{sys.version}|{libraries}"
+
+    def key(self, path: Path, text: str, topic: Topic, entry: BankEntry | None,
+            check_syntax: bool) -> str | None:
+        if self.path is None:
+            return None
+        import hashlib
+
+        h = hashlib.sha256()
+        for piece in (str(path), text, topic.slug, repr(entry), str(check_syntax)):
+            h.update(piece.encode("utf-8", "surrogatepass"))
+            h.update(b"\0")
+        return h.hexdigest()
+
+    def get(self, key: str | None) -> Question | None:
+        found = self.entries.get(key) if key else None
+        if found is not None:
+            self.used[key] = found
+        return found
+
+    def put(self, key: str | None, question: Question) -> None:
+        if key:
+            self.used[key] = question
+
+    def save(self) -> None:
+        """Keep what this load used (a question edited away is dropped with its old text)."""
+        if self.path is None or self.used.keys() == self.entries.keys():
+            return
+        import pickle
+
+        from .output import atomic_path
+
+        try:
+            with atomic_path(self.path) as tmp:
+                tmp.write_bytes(pickle.dumps({"format": self.FORMAT, "version": self.version,
+                                              "questions": self.used}))
+        except OSError:
+            pass
+
+
 def load_kit(content_dir: Path, *, check_syntax: bool = True,
-             numbers: frozenset[int] | None = None, only_topics: frozenset[str] = frozenset()) -> Kit:
+             numbers: frozenset[int] | None = None, only_topics: frozenset[str] = frozenset(),
+             cache: Path | None = None) -> Kit:
     """Load and validate the content; raise ContentError listing every problem found.
 
     `numbers` and `only_topics` limit which question files are read at all, so an author checking
-    one question is not held up by another author's unfinished file.
+    one question is not held up by another author's unfinished file. `cache` is a file where
+    questions that loaded cleanly are kept for the next load (see QuestionCache).
     """
     content_dir = Path(content_dir)
     problems: list[Problem] = []
+    kept = QuestionCache(cache)
     topics = load_bank(content_dir, problems)
     if problems:
         raise ContentError(problems)
@@ -249,7 +332,7 @@ def load_kit(content_dir: Path, *, check_syntax: bool = True,
                 continue
             if numbers is not None and int(fm.group(1)) not in numbers:
                 continue
-            q = _load_question(path, topic, bank, problems, check_syntax)
+            q = _load_question(path, topic, bank, problems, check_syntax, kept)
             if q is None:
                 continue
             if int(fm.group(1)) != q.number:
@@ -274,6 +357,7 @@ def load_kit(content_dir: Path, *, check_syntax: bool = True,
                                             f"{n} is not a question of the bank "
                                             f"({_span(bank)})"))
 
+    kept.save()
     if problems:
         raise ContentError(problems)
     from dataclasses import replace
@@ -308,8 +392,21 @@ def _check_markdown(fc: _FileChecker, key_path: tuple, text: str) -> None:
 
 
 def _load_question(path: Path, topic: Topic, bank: dict[int, BankEntry],
-                   problems: list[Problem], check_syntax: bool) -> Question | None:
-    parsed = read_toml(path, problems)
+                   problems: list[Problem], check_syntax: bool,
+                   kept: QuestionCache | None = None) -> Question | None:
+    text = read_text(path, problems)
+    if text is None:
+        return None
+    # The key holds the bank entry of the number in the file's name, which is the number
+    # checked whenever a question is kept (see below).
+    named = _QUESTION_FILE.match(path.name)
+    named_number = int(named.group(1)) if named else None
+    key = kept.key(path, text, topic, bank.get(named_number), check_syntax) \
+        if kept is not None else None
+    found = kept.get(key) if kept is not None else None
+    if found is not None:
+        return found
+    parsed = read_toml(path, problems, text)
     if parsed is None:
         return None
     data, text = parsed
@@ -381,13 +478,16 @@ def _load_question(path: Path, topic: Topic, bank: dict[int, BankEntry],
 
     if len(problems) > before:
         return None
-    return Question(
+    question = Question(
         number=number, question=data["question"], difficulty=data["difficulty"],
         topic=topic.slug, summary=summary, answer=data["answer"],
         key_points=tuple(points), pitfalls=tuple(data.get("pitfalls", ())),
         follow_ups=tuple(follow_ups), see_also=tuple(see_also), references=tuple(refs),
         no_samples_reason=reason, samples=tuple(samples), path=path,
     )
+    if kept is not None and number == named_number:   # else the key names another entry
+        kept.put(key, question)
+    return question
 
 
 def _check_tables(fc: _FileChecker, data: dict, check_syntax: bool):

@@ -172,3 +172,53 @@ def test_number_filter_skips_other_files(bank):
     (bank / Q5).write_text("this is not toml", "utf-8")
     kit = load_kit(bank, numbers=frozenset({2, 3}))
     assert [q.number for q in kit.questions] == [2, 3]
+
+
+def _question_files_parsed(monkeypatch) -> list[str]:
+    from studykit import loader
+
+    parsed: list[str] = []
+    real = loader.read_toml
+
+    def counting(path, *args, **kwargs):
+        if path.name[0].isdigit():
+            parsed.append(path.name)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(loader, "read_toml", counting)
+    return parsed
+
+
+def test_kept_questions_load_as_read_and_an_edit_parses_its_file_alone(bank, tmp_path,
+                                                                         monkeypatch):
+    cache = tmp_path / "questions.pickle"
+    fresh = load_kit(bank)
+    assert load_kit(bank, cache=cache) == fresh
+    parsed = _question_files_parsed(monkeypatch)
+    assert load_kit(bank, cache=cache) == fresh
+    assert parsed == []
+
+    edit(bank, Q2, 'summary = "', 'summary = "Edited. ')
+    kit = load_kit(bank, cache=cache)
+    assert parsed == ["002-print.toml"]
+    assert kit.question(2).summary.startswith("Edited. ")
+    assert kit.questions[1:] == fresh.questions[1:]
+
+
+def test_a_kept_question_is_checked_again_when_its_bank_entry_changes(bank, tmp_path):
+    cache = tmp_path / "questions.pickle"
+    load_kit(bank, cache=cache)
+    edit(bank, "questions.toml", 'number = 2\ntopic = "alpha"\ndifficulty = "easy"',
+         'number = 2\ntopic = "alpha"\ndifficulty = "hard"')
+    with pytest.raises(ContentError) as info:
+        load_kit(bank, cache=cache)
+    assert any("but the bank says 'hard'" in p.render(bank) for p in info.value.problems)
+
+
+def test_a_question_with_a_problem_is_not_kept(bank, tmp_path):
+    cache = tmp_path / "questions.pickle"
+    edit(bank, Q2, 'difficulty = "easy"', 'difficulty = "medium"')
+    for _ in range(2):   # the second load finds the problem again
+        with pytest.raises(ContentError) as info:
+            load_kit(bank, cache=cache)
+        assert [p.render(bank) for p in info.value.problems if "002-print" in p.render(bank)]
