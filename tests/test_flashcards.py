@@ -479,13 +479,7 @@ def test_faces_measured_apart_from_their_headers_are_as_tall_as_whole_ones(tmp_p
     _, faces = renderer.pages(renderer.cards(ctx))
     env = renderer.jinja(ctx, "flashcards")
     common = renderer._common(renderer.sheet.layout)
-    views = []
-    for i, face in enumerate(faces):
-        view = renderer._face_view(face, i)
-        if face.kind == "back" and face.question:
-            view["points"] = list(face.question.key_points)
-            view["measure"] = True
-        views.append(view)
+    views = [renderer.measure_view(face, i) for i, face in enumerate(faces)]
     whole_doc = env.get_template("measure.html.j2").render(faces=views, heads=[], **common)
     whole = flashcards.measure_faces(
         whole_doc, str(ctx.templates_dir / "flashcards"),

@@ -426,10 +426,7 @@ class FlashcardRenderer(Renderer):
         face_template = env.get_template("face.html.j2")
         views, keys = [], []
         for i, f in enumerate(faces):
-            view = self._face_view(f, i)
-            if f.kind == "back" and f.question:
-                view["points"] = list(f.question.key_points)
-                view["measure"] = True
+            view = self.measure_view(f, i)
             views.append(view)
             keys.append(self._measured.key(page, face_template.render(v={**view, "index": 0},
                                                                       **common)))
@@ -536,6 +533,14 @@ class FlashcardRenderer(Renderer):
             else:
                 view["points"] = list(q.key_points[:face.points])
             view["topic"] = self._topic_titles.get(q.topic, q.topic)
+        return view
+
+    def measure_view(self, face: Face, index: int) -> dict:
+        """A face as laid out to be measured: a back with every key point, each marked."""
+        view = self._face_view(face, index)
+        if face.kind == "back" and face.question:
+            view["points"] = list(face.question.key_points)
+            view["measure"] = True
         return view
 
     def content_key(self, ctx: BuildContext) -> str:
