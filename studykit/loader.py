@@ -237,7 +237,8 @@ class QuestionCache:
         from .freshness import library_version, tree_digest
 
         libraries = ",".join(library_version(n) for n in ("markdown-it-py", "packaging"))
-        return f"{tree_digest(Path(__file__).parent)}|{sys.version}|{libraries}"
+        # The same path as the outputs' keys use, so the digest (cached by path) is made once.
+        return f"{tree_digest(Path(__file__).resolve().parent)}|{sys.version}|{libraries}"
 
     def key(self, path: Path, text: str, topic: Topic, entry: BankEntry | None,
             check_syntax: bool) -> str | None:
@@ -393,7 +394,7 @@ def _check_markdown(fc: _FileChecker, key_path: tuple, text: str) -> None:
 
 def _load_question(path: Path, topic: Topic, bank: dict[int, BankEntry],
                    problems: list[Problem], check_syntax: bool,
-                   kept: QuestionCache | None = None) -> Question | None:
+                   kept: QuestionCache) -> Question | None:
     text = read_text(path, problems)
     if text is None:
         return None
@@ -401,9 +402,8 @@ def _load_question(path: Path, topic: Topic, bank: dict[int, BankEntry],
     # checked whenever a question is kept (see below).
     named = _QUESTION_FILE.match(path.name)
     named_number = int(named.group(1)) if named else None
-    key = kept.key(path, text, topic, bank.get(named_number), check_syntax) \
-        if kept is not None else None
-    found = kept.get(key) if kept is not None else None
+    key = kept.key(path, text, topic, bank.get(named_number), check_syntax)
+    found = kept.get(key)
     if found is not None:
         return found
     parsed = read_toml(path, problems, text)
@@ -485,7 +485,7 @@ def _load_question(path: Path, topic: Topic, bank: dict[int, BankEntry],
         follow_ups=tuple(follow_ups), see_also=tuple(see_also), references=tuple(refs),
         no_samples_reason=reason, samples=tuple(samples), path=path,
     )
-    if kept is not None and number == named_number:   # else the key names another entry
+    if number == named_number:   # else the key names another entry
         kept.put(key, question)
     return question
 
