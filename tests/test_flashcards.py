@@ -412,18 +412,26 @@ def test_size_search_finds_what_stepping_down_one_option_at_a_time_would():
     assert best is None
 
 
-def test_an_edit_measures_and_lays_out_again_only_what_holds_its_card(tmp_path, monkeypatch):
+def _long_points(root: Path, number: int, words: int = 12, summary: bool = False) -> None:
+    """Give a card six key points, more than its back can hold (and a long summary)."""
+    path = next((root / "content").glob(f"*/{number:03d}-card.toml"))
+    filler = " ".join(["and some more words"] * (words // 4))
+    points = ", ".join(f'"Point {k} of card {number}, {filler}"' for k in range(6))
+    text = path.read_text()
+    if summary:
+        text = text.replace("a sentence or two long.", "and then " + "a few more words " * 18)
+    start = text.index("key_points = [")
+    end = text.index("]\n", start) + 2
+    path.write_text(text[:start] + f"key_points = [{points}]\n" + text[end:])
+
+
+def _fit_lines(output: str) -> list[str]:
+    return [line for line in output.splitlines()
+            if "set below" in line or "show only the key points" in line]
+
+
+def test_an_edit_lays_out_again_only_the_part_holding_its_card(tmp_path):
     from studykit.render import flashcards
-
-    measured: list[int] = []
-    real = flashcards.run_pieces
-
-    def counting(fn, pieces, pool, done=None):
-        if fn is flashcards.measure_faces:
-            measured.extend(len(piece[2]) for piece in pieces)
-        return real(fn, pieces, pool, done)
-
-    monkeypatch.setattr(flashcards, "run_pieces", counting)
 
     def build_cached() -> str:
         result = CliRunner().invoke(
@@ -434,21 +442,23 @@ def test_an_edit_measures_and_lays_out_again_only_what_holds_its_card(tmp_path, 
         return result.output
 
     _write_bank(tmp_path)
+    _add_card_sample(tmp_path, 13)     # Q2's front is set smaller
+    _long_points(tmp_path, 3)          # Q3's back drops key points
     first = build_cached()
     parts = int(re.search(r"\(all (\d+) parts laid out\)", first).group(1))
     # The test sheet, then the 5 card sheets in parts of SHEETS_PER_PART.
     assert parts == 1 + -(-5 // flashcards.SHEETS_PER_PART)
-    assert sum(measured) >= 2 * sum(COUNTS.values())
+    fits = _fit_lines(first)
+    assert any("fronts Q2" in line for line in fits) and any("Q3" in line for line in fits[1:])
 
     # The expert card (Q-number with the one expert level) is on the last sheet.
     expert = next(p for p in (tmp_path / "content").glob("*/*-card.toml")
                   if 'difficulty = "expert"' in p.read_text())
     expert.write_text(expert.read_text().replace("Third point of", "Third, edited point of"))
-    measured.clear()
     second = build_cached()
     assert f"(1 of {parts} parts laid out, the rest from the cache)" in second, second
-    # Its back at the size that fitted before, and perhaps the sizes next to it.
-    assert 1 <= sum(measured) <= 3, measured
+    # What the parts from the cache fitted is reported as when they were laid out.
+    assert _fit_lines(second) == fits
 
     with pymupdf.open(tmp_path / "out" / "flashcards-a4.pdf") as doc:
         incremental = [page.get_text() for page in doc]
@@ -458,15 +468,19 @@ def test_an_edit_measures_and_lays_out_again_only_what_holds_its_card(tmp_path, 
 
 
 @pytest.mark.parametrize("layout", ["8up", "4up"])
-def test_faces_measured_apart_from_their_headers_are_as_tall_as_whole_ones(tmp_path, layout):
-    """Measuring lays out each distinct header once and adds its share to the faces without
-    one: every height must equal the height of the whole face laid out, headers that wrap
-    included."""
+def test_faces_fitted_in_place_print_as_a_layout_at_their_sizes_would(tmp_path, layout):
+    """Faces are fitted on the sheet: those set smaller are laid out again and put in place,
+    and backs are cut to the key points they show. The sheets must print exactly what laying
+    them out directly, at the sizes chosen, prints: every word in the same place, every pixel
+    the same."""
     from studykit.api import Project
     from studykit.render import flashcards
     from studykit.render.base import BuildContext, InlineExecutor
+    from studykit.render.pdfparts import render_html
 
     _write_bank(tmp_path)
+    _add_card_sample(tmp_path, 13 if layout == "8up" else 24)
+    _long_points(tmp_path, 3, words=12 if layout == "8up" else 16, summary=layout == "4up")
     long_title = "Second Topic, With a Title Long Enough to Take Two Lines in the Header"
     for name in ("questions.toml", "02-second/topic.toml"):
         path = tmp_path / "content" / name
@@ -474,22 +488,40 @@ def test_faces_measured_apart_from_their_headers_are_as_tall_as_whole_ones(tmp_p
     kit = Project(content_dir=tmp_path / "content").load()
     ctx = BuildContext(kit=kit, report=None, out_dir=tmp_path / "out", pool=InlineExecutor())
     renderer = flashcards.FlashcardRenderer(layout=layout)
-    renderer._topic_titles = {t.slug: t.title for t in kit.topics}
-    renderer._measured = flashcards.MeasureCache(None)
-    _, faces = renderer.pages(renderer.cards(ctx))
-    env = renderer.jinja(ctx, "flashcards")
-    common = renderer._common(renderer.sheet.layout)
-    views = [renderer.measure_view(face, i) for i, face in enumerate(faces)]
-    whole_doc = env.get_template("measure.html.j2").render(faces=views, heads=[], **common)
-    whole = flashcards.measure_faces(
-        whole_doc, str(ctx.templates_dir / "flashcards"),
-        [(i, len(v["points"]), v["measure"], faces[i].points, -1) for i, v in enumerate(views)])
-    apart = renderer._measure(ctx, env, faces)
+    seen: list = []
+    real_pages = renderer.pages
 
-    assert "Two Lines" in whole_doc and len(apart) == len(whole) == len(faces)
-    # Not all one height: fronts under either header, backs by their points.
-    assert len({round(h[min(h)], 3) for h in apart}) > 2
-    for mine, theirs in zip(apart, whole):
-        assert mine.keys() == theirs.keys()
-        for k in mine:
-            assert mine[k] == pytest.approx(theirs[k], abs=1e-6)
+    def pages(questions):
+        found = real_pages(questions)
+        seen.append(found)
+        return found
+
+    renderer.pages = pages
+    [target] = renderer.render(ctx)
+    laid_out, _faces_of = seen[0]
+    shrunk = [f for _, f in laid_out[2].faces if f.card_id == "Q2"]
+    assert renderer.shrunk and any(line.startswith("1 back(s)") for line in renderer.messages)
+    assert shrunk and shrunk[0].prose_pt < renderer.sheet.layout.prose_sizes[0]
+
+    # The same sheets, each face at its fitted size with only the points it shows.
+    env = renderer.jinja(ctx, "flashcards")
+    w, h = renderer.sheet.size
+    counter = iter(range(10**6))
+    views = [{"side": p.side, "faces": [(slot, renderer._face_view(f, next(counter)))
+                                        for slot, f in p.faces]} for p in laid_out]
+    html = env.get_template("sheets.html.j2").render(
+        pages=views, paper_w=w, paper_h=h, page_h=h, grid=renderer.sheet.grid(),
+        duplex="long", fold_x=w / 2, count=len(kit.questions),
+        crops=renderer.sheet.crop_marks(), **renderer._common(renderer.sheet.layout))
+    assert "Two Lines" in html
+    direct = pymupdf.open("pdf", render_html(html, str(ctx.templates_dir / "flashcards"))
+                          .write_pdf())
+    with pymupdf.open(target) as fitted:
+        assert len(fitted) == len(direct)
+        for mine, theirs in zip(fitted, direct):
+            assert mine.rect == theirs.rect
+            assert sorted(mine.get_text("words")) == sorted(theirs.get_text("words"))
+            assert mine.get_pixmap(dpi=50).samples == theirs.get_pixmap(dpi=50).samples
+        text = "".join(page.get_text() for page in fitted)
+    assert "line 12 of a long sample" in text and "Point 0 of card 3" in text
+    assert "Point 5 of card 3" not in text

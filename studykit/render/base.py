@@ -60,14 +60,7 @@ class Renderer(ABC):
         """Write the output files and return their paths."""
 
     def jinja(self, ctx: BuildContext, subdir: str) -> Environment:
-        # Autoescape everywhere: content is text, never markup.
-        env = Environment(
-            loader=FileSystemLoader(str(ctx.templates_dir / subdir)),
-            autoescape=select_autoescape(default=True, default_for_string=True),
-            undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-            bytecode_cache=_bytecode_cache(ctx.cache_dir),
-        )
-        return env
+        return template_env(ctx.templates_dir / subdir, ctx.cache_dir)
 
     def content_key(self, ctx: BuildContext) -> str:
         """The part of the content this output shows, as text: a change elsewhere leaves it
@@ -85,6 +78,17 @@ class Renderer(ABC):
                               "would print as empty boxes; install a font that covers them (for "
                               "CJK: apt install fonts-noto-cjk) or write them another way:\n"
                               + "\n".join(lines))
+
+
+def template_env(folder: Path, cache_dir: Path | None = None) -> Environment:
+    """The templates of one output (a worker that renders templates makes its own)."""
+    # Autoescape everywhere: content is text, never markup.
+    return Environment(
+        loader=FileSystemLoader(str(folder)),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+        bytecode_cache=_bytecode_cache(cache_dir),
+    )
 
 
 def _bytecode_cache(cache_dir: Path | None) -> BytecodeCache | None:

@@ -1,20 +1,22 @@
 """Flashcard sheets: fronts and backs laid out so each back prints behind its front.
 
 Geometry is computed here in millimetres and placed absolutely, so positions are exact and the
-tests can check the mirroring. Every card face is measured after layout (WeasyPrint reports
-where anchors land) and stepped down in size until it fits, or the build fails naming the card.
+tests can check the mirroring. Every card face is measured on its sheet after layout
+(WeasyPrint reports where anchors land) and stepped down in size until it fits, or the build
+fails naming the card (see lay_out_sheets).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 
 from ..errors import RenderError
 from ..markdown import inline_code
 from ..model import DIFFICULTIES, DIFFICULTY_LETTERS, Question, Sample
 from ..output import atomic_path
-from .base import BuildContext, Renderer, run_pieces
+from .base import BuildContext, Renderer
 from .highlight import highlight_lines, style_css
 
 PAPERS = {"a4": (210.0, 297.0), "letter": (215.9, 279.4)}
@@ -72,7 +74,6 @@ class Face:
     code_pt: float = 0.0
     points: int = 0                  # key points shown on a back
     label: str = ""                  # test sheet: F1, B1, ...
-    shrunk: bool = False
 
 
 @dataclass
@@ -138,118 +139,172 @@ class Sheet:
         return [(row[0], row[-1]) for row in rows]
 
 
-# Faces laid out together when measuring: enough to keep WeasyPrint's start-up cost small, few
-# enough to spread over the cores and to keep one document's memory bounded.
-MEASURE_CHUNK = 48
 # Card sheets laid out as one part of the PDF: an edit lays out its part again; every part
 # carries its own subsets of the fonts.
 SHEETS_PER_PART = 3
-# Bump when what a measurement records changes: older ones are not reused.
-MEASURE_FORMAT = 1
+# Below the paper, room for a face laid out at a size too large for its card: on a page of the
+# paper's own height the text that ran past its foot would be lost, and with it where it ends.
+ROOM_MM = 2000.0
 
 
-def measure_faces(html: str, base_url: str, faces: list[tuple[int, int, bool, int, int]]
-                  ) -> list[dict[int, float]]:
-    """Lay out a column of faces (run in a worker: the result is plain data).
+@dataclass
+class SheetPlan:
+    """What a worker needs to fit the faces of one part and lay them out again at other sizes.
 
-    `faces` holds, per face: its index in the document, the key points laid out, whether it
-    is measured point by point, the points it shows otherwise, and the number of its header
-    among the document's headers (-1: it has none). Returns, per face, its height in px by
-    the number of key points shown.
+    `pages` are the part's page views, each face at the size its search starts from;
+    `searches` gives each face (by index) its candidates grouped by size and the group it
+    starts from (see FlashcardRenderer.search_plan)."""
 
-    Faces are laid out without their headers, each distinct header once on its own: a header
-    is a table, which cost a fifth of the measuring when every face had its own. Its share of
-    a face's height is what it adds to an empty face; nothing of a header wraps but the topic,
-    and what follows a header starts without a top margin, so the share is the same in every
-    face that has it."""
-    from .pdfparts import render_html
+    templates: str
+    args: dict
+    pages: list[dict]
+    searches: dict[int, tuple[list[list[tuple]], int]]
+    limit: float          # px from the top of a face to the end of its content
 
-    doc = render_html(html, base_url)
-    anchors: dict[str, tuple] = {}
-    page_of: dict[str, int] = {}
+
+@lru_cache(maxsize=4)
+def _sheets_template(folder: str):
+    from .base import template_env
+
+    env = template_env(Path(folder))
+    env.filters["code"] = inline_code
+    return env.get_template("sheets.html.j2")
+
+
+def _anchors(doc) -> dict[str, tuple[int, float]]:
+    found: dict[str, tuple[int, float]] = {}
     for n, page in enumerate(doc.pages):
         for key, pos in page.anchors.items():
-            anchors[key] = pos
-            page_of[key] = n
+            found[key] = (n, pos[1])
+    return found
+
+
+def _face_heights(doc, views: dict[int, dict]) -> dict[int, dict[int, float]]:
+    """Each face's height in px by the number of key points shown: a back is laid out with
+    every point, and with k shown it would end where point k + 1 begins (nothing in a point
+    depends on the points after it). What ran off its page is infinitely tall."""
+    anchors = _anchors(doc)
 
     def span(start: str, end: str) -> float:
-        return (anchors[end][1] - anchors[start][1] if page_of[end] == page_of[start]
-                else float("inf"))
+        a, b = anchors.get(start), anchors.get(end)
+        return b[1] - a[1] if a and b and a[0] == b[0] else float("inf")
 
-    empty = span("z", "ze")
-    heads = len({head for *_, head in faces if head >= 0})
-    share = [span(f"h{n}", f"he{n}") - empty for n in range(heads)]
-    heights = []
-    for index, shown, point_by_point, points, head in faces:
-        extra = share[head] if head >= 0 else 0.0
+    heights = {}
+    for index, v in views.items():
         start = f"s{index}"
-        if point_by_point:
-            # With k points shown the face ends where point k+1 begins.
-            by_points = {k: span(start, f"p{index}_{k}") + extra for k in range(shown)}
-            by_points[shown] = span(start, f"e{index}") + extra
+        if v["measure"]:
+            shown = len(v["points"])
+            by_points = {k: span(start, f"p{index}_{k}") for k in range(shown)}
+            by_points[shown] = span(start, f"e{index}")
         else:
-            by_points = {points: span(start, f"e{index}") + extra}
-        heights.append(by_points)
+            by_points = {v["face"].points: span(start, f"e{index}")}
+        heights[index] = by_points
     return heights
 
 
-class MeasureCache:
-    """Faces' heights from earlier builds, by a hash of what was laid out."""
+def _outermost(box, test):
+    """Boxes passing `test`, none inside another (anonymous boxes share their element)."""
+    if test(box):
+        yield box
+        return
+    for child in getattr(box, "children", ()):
+        yield from _outermost(child, test)
 
-    def __init__(self, path: Path | None):
-        import json
 
-        self.path = path
-        self.entries: dict[str, dict[str, float]] = {}
-        self.used: set[str] = set()
-        if path is not None:
-            try:
-                loaded = json.loads(path.read_text("utf-8"))
-                if isinstance(loaded, dict) and loaded.get("format") == MEASURE_FORMAT:
-                    self.entries = loaded["heights"]
-            except (OSError, ValueError, KeyError):
-                pass
+def _element_id(box) -> str:
+    element = getattr(box, "element", None)
+    return (element.get("id") or "") if element is not None else ""
 
-    @staticmethod
-    def key(page: str, face: str) -> str:
-        import hashlib
 
-        from ..freshness import library_version
+def _face_slots(doc) -> dict[str, tuple[object, int]]:
+    """Each laid-out face's place: its card's box and its position among the card's children."""
+    slots = {}
+    for page in doc.pages:
+        for card in _outermost(page._page_box, lambda b: "card" in (
+                getattr(b, "element", None) is not None
+                and (b.element.get("class") or "").split() or ())):
+            for n, child in enumerate(card.children):
+                if _element_id(child).startswith("s"):
+                    slots[_element_id(child)] = (card, n)
+    return slots
 
-        h = hashlib.sha256()
-        for piece in (str(MEASURE_FORMAT), library_version("weasyprint"), page, face):
-            h.update(piece.encode("utf-8"))
-            h.update(b"\0")
-        return h.hexdigest()[:32]
 
-    def get(self, key: str) -> dict[int, float] | None:
-        found = self.entries.get(key)
-        if found is None:
-            return None
-        self.used.add(key)
-        # JSON keeps infinity as Infinity, which json reads back as float("inf").
-        return {int(k): float(v) for k, v in found.items()}
+def _keep_points(face_box, points: int) -> None:
+    """A back laid out with every key point, cut to its first `points`: what is left is what a
+    layout of those points alone draws, and what is cut is not in the PDF at all."""
+    for ul in list(_outermost(face_box, lambda b: getattr(b, "element_tag", "") == "ul")):
+        for parent in list(_outermost(face_box, lambda b: ul in getattr(b, "children", ()))):
+            if points == 0:
+                parent.children = [c for c in parent.children if c is not ul]
+            else:
+                ul.children = [c for c in ul.children
+                               if getattr(c, "element_tag", "") != "li"
+                               or int(_element_id(c).rsplit("_", 1)[1]) < points]
 
-    def put(self, key: str, by_points: dict[int, float]) -> None:
-        self.entries[key] = {str(k): v for k, v in by_points.items()}
-        self.used.add(key)
 
-    def save(self) -> None:
-        """Write what this build used; what it did not is kept while the file stays small
-        (another paper or layout may want it back)."""
-        import json
+def lay_out_sheets(html: str, base_url: str, plan: SheetPlan):
+    """Lay out a part's sheets, fitting each face to its card as it goes (run in a worker).
 
-        if self.path is None:
-            return
-        if len(self.entries) > 4 * max(len(self.used), 1):
-            self.entries = {k: v for k, v in self.entries.items() if k in self.used}
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with atomic_path(self.path) as tmp:
-                tmp.write_text(json.dumps({"format": MEASURE_FORMAT, "heights": self.entries}),
-                               "utf-8")
-        except OSError:
-            pass   # a cache that cannot be written only costs time
+    The sheets are laid out once with every face at the size its search starts from, and
+    every face is measured where it stands. A face that must try another size is laid out
+    again at that size, alone on a page in its own spot, until its search ends; the box of its best layout then takes its place on the first
+    layout's page, and a back drops the key points it does not show. Each face is so laid out
+    once or a few times, never once to be measured and again to be printed."""
+    from .pdfparts import PartLayout, render_html
+
+    views = {v["index"]: v for page in plan.pages for _, v in page["faces"]}
+    searches = {i: _SizeSearch(views[i]["face"], groups, start)
+                for i, (groups, start) in plan.searches.items()}
+    docs = [render_html(html, base_url)]
+    laid = {(i, s.at): 0 for i, s in searches.items()}    # (face, size group) -> document
+    heights = _face_heights(docs[0], views)
+    pending = [i for i in searches if searches[i].measured(heights[i], plan.limit)]
+    template = _sheets_template(plan.templates)
+    while pending:
+        again = {}
+        for i in pending:
+            search = searches[i]
+            prose, code, _ = search.groups[search.at][0]
+            again[i] = {**views[i], "face": replace(views[i]["face"], prose_pt=prose,
+                                                    code_pt=code)}
+            laid[(i, search.at)] = len(docs)
+        # A page of its own for each: a card's place on its page is all that matters.
+        pages = [{"side": "front", "faces": [(slot, again[v["index"]])]}
+                 for page in plan.pages for slot, v in page["faces"] if v["index"] in again]
+        docs.append(render_html(template.render(pages=pages, **{**plan.args, "crops": []}),
+                                base_url))
+        heights = _face_heights(docs[-1], again)
+        pending = [i for i in pending if searches[i].measured(heights[i], plan.limit)]
+
+    failed = [f"{s.face.card_id} ({s.face.kind})" for s in searches.values() if s.best is None]
+    if failed:
+        return PartLayout(pdf=b"", pages=0, anchors={}, links=[], bookmarks=[], stamps=[],
+                          problems=failed)
+    first = _face_slots(docs[0])
+    others: dict[int, dict] = {}
+    notes = []
+    for i, search in searches.items():
+        group = next(g for g, options in enumerate(search.groups) if search.best in options)
+        card, n = first[f"s{i}"]
+        source = laid[(i, group)]
+        if source:
+            slots = others.get(source) or others.setdefault(source, _face_slots(docs[source]))
+            their_card, m = slots[f"s{i}"]
+            if (abs(their_card.position_x - card.position_x) > 1e-3
+                    or abs(their_card.position_y - card.position_y) > 1e-3):
+                raise RenderError(f"flashcards: {search.face.card_id} ({search.face.kind}) "
+                                  "was laid out again in another place")
+            card.children = [*card.children[:n], their_card.children[m], *card.children[n + 1:]]
+        if views[i]["measure"]:
+            _keep_points(card.children[n], search.best[2])
+        notes.append([i, *search.best])
+    paper_h = plan.args["paper_h"] * PX_PER_MM
+    for page in docs[0].pages:
+        page.height = paper_h
+        page.anchors.clear()      # the measuring marks are no destinations
+    pdf = docs[0].write_pdf()
+    return PartLayout(pdf=pdf, pages=len(docs[0].pages), anchors={}, links=[], bookmarks=[],
+                      stamps=[], notes=notes)
 
 
 class _SizeSearch:
@@ -332,53 +387,28 @@ class FlashcardRenderer(Renderer):
 
     # ------------------------------------------------------------------ fitting
 
-    def fit(self, ctx: BuildContext, faces: list[Face]) -> None:
-        """Shrink or trim each face until it fits its card; fail naming those that never do.
-
-        The result is the first of `candidates` that fits. A back is laid out with every key
-        point and the height after each is read, so one layout answers for every number of
-        points at that size (a point's height does not depend on the points after it). Text set
-        smaller is never taller, so a back is first tried at the comfortable size: if it fits
-        there whole, the larger sizes are tried from the top; if not, smaller ones from there."""
+    def search_plan(self, face: Face) -> tuple[list[list[tuple]], int]:
+        """The face's candidates grouped by size, best first, and the group its search starts
+        from: one layout at a size gives the heights of every option of that size (a back is
+        laid out with every key point, and the height after each is read). Text set smaller
+        is never taller, so a back is first tried at the comfortable size: if it fits there
+        whole, the larger sizes are tried from the top; if not, smaller ones from there."""
         layout = self.sheet.layout
-        # Measured from the top of the face (padding included) to the end of its content.
-        limit = (layout.card_h - layout.padding) * PX_PER_MM
-        env = self.jinja(ctx, "flashcards")
         comfort = layout.prose_sizes[min(layout.comfort_steps, len(layout.prose_sizes) - 1)]
-        searches = []
-        for f in faces:
-            options = self.candidates(f) if f.question else [(f.prose_pt, f.code_pt, 0)]
-            groups: list[list[tuple]] = []
-            for o in options:
-                if groups and groups[-1][0][:2] == o[:2]:
-                    groups[-1].append(o)
-                else:
-                    groups.append([o])
-            start = next((g for g, grp in enumerate(groups) if grp[0][0] == comfort), 0) \
-                if f.kind == "back" else 0
-            searches.append(_SizeSearch(f, groups, start))
-        self._measured = MeasureCache(ctx.cache_dir / "flashcards-measured.json"
-                                      if ctx.cache_dir else None)
-        pending = searches
-        while pending:
-            for search in pending:
-                search.face.prose_pt, search.face.code_pt, _ = search.groups[search.at][0]
-            heights = self._measure(ctx, env, [search.face for search in pending])
-            pending = [search for search, by_points in zip(pending, heights)
-                       if search.measured(by_points, limit)]
-        self._measured.save()
-        failed = [search.face for search in searches if search.best is None]
-        if failed:
-            names = ", ".join(f"{f.card_id} ({f.kind})" for f in failed)
-            verb = "does" if len(failed) == 1 else "do"
-            raise RenderError(f"flashcards: {names} {verb} not fit a {layout.name} card even "
-                              f"at {layout.prose_sizes[-1]:g} pt text and "
-                              f"{layout.code_sizes[-1]:g} pt code; shorten the text")
-        for search in searches:
-            face = search.face
-            face.prose_pt, face.code_pt, face.points = search.best
-            face.shrunk = search.best != search.groups[0][0]
-        layout_default = layout.prose_sizes[0]
+        options = self.candidates(face) if face.question else [(face.prose_pt, face.code_pt, 0)]
+        groups: list[list[tuple]] = []
+        for o in options:
+            if groups and groups[-1][0][:2] == o[:2]:
+                groups[-1].append(o)
+            else:
+                groups.append([o])
+        start = next((g for g, grp in enumerate(groups) if grp[0][0] == comfort), 0) \
+            if face.kind == "back" else 0
+        return groups, start
+
+    def report_fits(self, faces: list[Face]) -> None:
+        """Tell the user which faces were set smaller, and which backs left key points out."""
+        layout_default = self.sheet.layout.prose_sizes[0]
         cards = [f for f in faces if f.question]
         self.shrunk = [f"{f.card_id} {f.kind}" for f in cards if f.prose_pt < layout_default]
         smaller = {kind: [f.question.number for f in cards
@@ -412,57 +442,6 @@ class FlashcardRenderer(Renderer):
         out += [(p, code[p], 1) for p in sizes if p < comfort]
         out.append((sizes[-1], code[sizes[-1]], 0))
         return out
-
-    def _measure(self, ctx: BuildContext, env, faces: list[Face]) -> list[dict[int, float]]:
-        """For each face, its height in px by the number of key points shown (backs), or
-        under its own number of points (fronts and test faces).
-
-        Heights are kept between builds under a hash of what is laid out (the face's HTML and
-        the measuring page around it), so an edit measures only the faces it changed. The rest
-        are laid out in chunks, in parallel: a bounded document each, however large the bank."""
-        layout = self.sheet.layout
-        common = self._common(layout)
-        page = env.get_template("measure.html.j2").render(faces=[], heads=[], **common)
-        face_template = env.get_template("face.html.j2")
-        views, keys = [], []
-        for i, f in enumerate(faces):
-            view = self.measure_view(f, i)
-            views.append(view)
-            keys.append(self._measured.key(page, face_template.render(v={**view, "index": 0},
-                                                                      **common)))
-        heights: list[dict[int, float] | None] = [self._measured.get(k) for k in keys]
-        todo = [i for i, h in enumerate(heights) if h is None]
-        chunks = [todo[n:n + MEASURE_CHUNK] for n in range(0, len(todo), MEASURE_CHUNK)]
-        pieces = []
-        for chunk in chunks:
-            # A header's height depends on its text but not on the card's ID, which never
-            # wraps: one header per side, topic and level is laid out.
-            heads: dict[tuple, int] = {}
-            head_views, face_views, numbers = [], [], []
-            for i in chunk:
-                f = faces[i]
-                head = -1
-                if f.question is not None:
-                    which = (f.kind, views[i]["topic"] if f.kind == "front" else "",
-                             f.difficulty)
-                    if which not in heads:
-                        heads[which] = len(heads)
-                        head_views.append({**views[i], "head_only": True})
-                    head = heads[which]
-                face_views.append({**views[i], "head": False})
-                numbers.append((i, len(views[i]["points"]), views[i]["measure"],
-                                faces[i].points, head))
-            html = env.get_template("measure.html.j2").render(
-                faces=face_views, heads=head_views, **common)
-            pieces.append((html, str(ctx.templates_dir / "flashcards"), numbers))
-
-        def done(n: int, measured: list[dict[int, float]]) -> None:
-            for i, by_points in zip(chunks[n], measured):
-                heights[i] = by_points
-                self._measured.put(keys[i], by_points)
-
-        run_pieces(measure_faces, pieces, ctx.pool, done)
-        return heights  # type: ignore[return-value]
 
     # ------------------------------------------------------------------ pages
 
@@ -559,25 +538,53 @@ class FlashcardRenderer(Renderer):
             raise RenderError("flashcards: no answered questions match the selection")
         self.require_glyphs(ctx)
         pages, faces = self.pages(questions)
-        self.fit(ctx, faces)
 
         env = self.jinja(ctx, "flashcards")
         w, h = self.sheet.size
         layout = self.sheet.layout
         counter = iter(range(10**9))
-        page_views = [{"side": p.side, "faces": [(slot, self._face_view(f, next(counter)))
-                                                  for slot, f in p.faces]} for p in pages]
+        searches: dict[int, tuple[list[list[tuple]], int]] = {}
+        page_views = []
+        for p in pages:
+            views = []
+            for slot, f in p.faces:
+                index = next(counter)
+                groups, start = searches[index] = self.search_plan(f)
+                f.prose_pt, f.code_pt, _ = groups[start][0]
+                views.append((slot, self.measure_view(f, index)))
+            page_views.append({"side": p.side, "faces": views})
+        args = {"paper_w": w, "paper_h": h, "page_h": h + ROOM_MM, "grid": self.sheet.grid(),
+                "duplex": self.sheet.duplex, "fold_x": w / 2, "count": len(questions),
+                "crops": self.sheet.crop_marks(), **self._common(layout)}
         template = env.get_template("sheets.html.j2")
-        htmls = [template.render(pages=group, paper_w=w, paper_h=h, grid=self.sheet.grid(),
-                                 duplex=self.sheet.duplex, fold_x=w / 2, count=len(questions),
-                                 crops=self.sheet.crop_marks(), **self._common(layout))
-                 for group in self._parts(page_views)]
+        folder = ctx.templates_dir / "flashcards"
+        # A part's HTML shows every face at the size its search starts from, which its
+        # content decides: it keys the part, fitted faces and all.
+        htmls, plans = [], {}
+        limit = (layout.card_h - layout.padding) * PX_PER_MM
+        for n, group in enumerate(self._parts(page_views)):
+            htmls.append(template.render(pages=group, **args))
+            plans[n] = (SheetPlan(str(folder), args, group,
+                                  {v["index"]: searches[v["index"]]
+                                   for page in group for _, v in page["faces"]}, limit),)
         # Sheets are independent pages: laid out in parts, in parallel, and an edit lays out
         # only the part holding its card (see pdfparts).
-        folder = ctx.templates_dir / "flashcards"
         cache = PartCache(ctx.cache_dir / "flashcards-parts" if ctx.cache_dir else None,
                           salt=tree_digest(folder))
-        parts = lay_out(enumerate(htmls), str(folder), cache, pool=ctx.pool)
+        parts = lay_out(enumerate(htmls), str(folder), cache, pool=ctx.pool,
+                        work=lay_out_sheets, extra=plans)
+        failed = [name for part in parts for name in part.problems]
+        if failed:
+            verb = "does" if len(failed) == 1 else "do"
+            raise RenderError(f"flashcards: {', '.join(failed)} {verb} not fit a {layout.name} "
+                              f"card even at {layout.prose_sizes[-1]:g} pt text and "
+                              f"{layout.code_sizes[-1]:g} pt code; shorten the text")
+        by_index = {v["index"]: v["face"] for page in page_views for _, v in page["faces"]}
+        for part in parts:
+            for index, prose, code, points in part.notes:
+                face = by_index[index]
+                face.prose_pt, face.code_pt, face.points = prose, code, points
+        self.report_fits(faces)
         target = ctx.out_dir / self.output_name()
         join(parts, target, {"title": "Python Interview Flashcards",
                              "subject": f"{len(questions)} flashcards, duplex: "

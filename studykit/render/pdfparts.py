@@ -20,7 +20,7 @@ import sys
 import time
 from collections.abc import Iterable
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -31,7 +31,7 @@ from .base import run_pieces
 # CSS pixels to PDF points.
 PT = 0.75
 # Bump when what a part's record holds changes: cached parts of older formats are not reused.
-PART_FORMAT = 6
+PART_FORMAT = 7
 STAND_IN_CLASS = "pgref"
 
 
@@ -47,12 +47,17 @@ class PartLayout:
     links: list          # [page, "internal" | "external", target, x0, y0, x1, y1]
     bookmarks: list      # [page, level, label, x, y]
     stamps: list         # see _stand_ins
+    # What the part's own kind of layout reports (plain data, kept with it in the cache).
+    notes: list = field(default_factory=list)
+    # Why the part could not be laid out; such a part has no PDF and is not kept.
+    problems: list = field(default_factory=list)
     cached: bool = False
     key: str = ""        # in the cache of parts
 
     def record(self) -> dict:
         return {"format": PART_FORMAT, "pages": self.pages, "anchors": self.anchors,
-                "links": self.links, "bookmarks": self.bookmarks, "stamps": self.stamps}
+                "links": self.links, "bookmarks": self.bookmarks, "stamps": self.stamps,
+                "notes": self.notes}
 
 
 def pymupdf():
@@ -236,10 +241,10 @@ class PartCache:
                 pass
         return PartLayout(pdf=pdf, pages=record["pages"], anchors=record["anchors"],
                           links=record["links"], bookmarks=record["bookmarks"],
-                          stamps=record["stamps"], cached=True)
+                          stamps=record["stamps"], notes=record["notes"], cached=True)
 
     def put(self, key: str, part: PartLayout) -> None:
-        if self.folder is None:
+        if self.folder is None or part.problems:
             return
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
@@ -301,13 +306,19 @@ class PartCache:
 # ------------------------------------------------------------------ laying out all parts
 
 def lay_out(htmls: Iterable[tuple[int, str]], base_url: str, cache: PartCache,
-            pool: Executor | None = None) -> list[PartLayout]:
+            pool: Executor | None = None, work=None,
+            extra: dict[int, tuple] | None = None) -> list[PartLayout]:
     """Every part, from the cache where its HTML is unchanged, the rest in parallel.
 
     `htmls` gives each part's position in the document and its HTML, positions 0 to n - 1 in
     any order, and may make them as they are asked for: on a pool, the first part not in the
     cache starts laying out at once, while the rest are made (after an edit it is often the
-    only one). The parts are returned in document order."""
+    only one). The parts are returned in document order.
+
+    A part is laid out by `work(html, base_url, *extra[position])`, layout_part unless given:
+    whatever it does, the part depends on its HTML alone, which keys the cache."""
+    work = work or layout_part
+    extra = extra or {}
     keys: dict[int, str] = {}
     texts: dict[int, str] = {}
     parts: dict[int, PartLayout | None] = {}
@@ -317,7 +328,7 @@ def lay_out(htmls: Iterable[tuple[int, str]], base_url: str, cache: PartCache,
         texts[i] = html
         parts[i] = cache.get(keys[i])
         if parts[i] is None and early is None and pool is not None:
-            early = (i, pool.submit(layout_part, html, base_url))
+            early = (i, pool.submit(work, html, base_url, *extra.get(i, ())))
     if sorted(parts) != list(range(len(parts))):
         raise ValueError(f"part positions must be 0 to {len(parts) - 1}, once each")
     todo = [i for i, p in parts.items() if p is None and (early is None or i != early[0])]
@@ -329,7 +340,7 @@ def lay_out(htmls: Iterable[tuple[int, str]], base_url: str, cache: PartCache,
         cache.put(keys[todo[n]], part)
 
     # The joiner's library is imported while the parts are laid out, not after.
-    run_pieces(layout_part, [(texts[i], base_url) for i in todo], pool, done,
+    run_pieces(work, [(texts[i], base_url, *extra.get(i, ())) for i in todo], pool, done,
                meanwhile=pymupdf)
     if early is not None:
         pymupdf()   # when no other part was laid out, not imported yet
