@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -21,7 +22,7 @@ from studykit.api import RENDERERS, NotAvailable, Project
 from studykit.coverage import coverage_table
 from studykit.errors import ContentError, KitError
 from studykit.model import DIFFICULTIES, Selection, parse_numbers
-from studykit.render.base import FirstThen, InlineExecutor, pool_scope, stop_pool, worker_pool
+from studykit.render.base import InlineExecutor, PartsFirst, pool_scope, stop_pool, worker_pool
 from studykit.updater import apply_updates, describe, plan_updates
 
 EXIT_OK, EXIT_SAMPLE_FAILED, EXIT_INVALID = 0, 1, 2
@@ -352,11 +353,39 @@ def _render_one(name: str, project: Project, kit, report):
     return paths, renderer.messages, renderer.up_to_date, time.perf_counter() - started
 
 
+# Rendered on a thread of the main process, their pieces spread over the pool: the
+# flashcards' parts are short, so they end a build with both cores busy to the last.
+SPREAD = ("flashcards",)
+
+
+class _Background:
+    """A renderer run on a thread of this process, which mostly waits on the pool."""
+
+    def __init__(self, fn) -> None:
+        self.result = self.error = None
+        self.thread = threading.Thread(target=self._run, args=(fn,), daemon=True)
+        self.thread.start()
+
+    def _run(self, fn) -> None:
+        try:
+            self.result = fn()
+        except BaseException as exc:   # handed to the main thread, which reports it
+            self.error = exc
+
+    def get(self, timeout: float | None = None):
+        self.thread.join(timeout)
+        if self.error is not None:
+            raise self.error
+        return self.result
+
+
 def _render_in_parallel(project: Project, kit, report, pool=None) -> None:
     """Every output that is not up to date, on one pool of worker processes, one per core. The
-    flashcards and the slides are one piece of work each; the handbook, built here, hands the
-    pool one piece per part of the book, which fill the cores around the others. `pool` is one
-    started early; when every output is up to date it is stopped, and none is started."""
+    handbook, built here, hands the pool one piece per part of the book; the slides are one
+    piece, handed out after the book's first part; the flashcards hand it their parts last,
+    from a thread of this process, and the book is joined here while the workers lay them out.
+    `pool` is one started early; when every output is up to date it is stopped, and none is
+    started."""
     renderers, built, stale = {}, {}, []
     for name in RENDERERS:
         try:
@@ -373,37 +402,59 @@ def _render_in_parallel(project: Project, kit, report, pool=None) -> None:
     elif stale and pool is None:
         pool = own = worker_pool(os.cpu_count() or 1)
     failures = []
-    with pool_scope(own):
-        futures = {}
+    futures: dict = {}
+    background: dict[str, _Background] = {}
 
-        def others() -> None:
-            # The kit goes with them (a megabyte, pickled in milliseconds): an early pool was
-            # started before it was read.
-            for name in stale:
-                if name != "handbook":
-                    futures[name] = pool.submit(_render_one, name, project, kit, report)
+    def render_here(name: str):
+        started = time.perf_counter()
+        renderer = renderers[name]
+        paths = project.render(renderer, kit, report, {}, pool=pool)
+        return paths, renderer.messages, renderer.up_to_date, time.perf_counter() - started
 
-        # The handbook's first stale part goes first, then the flashcards and the slides (the
-        # longest single pieces of a clean build, so they start at once), then its other parts.
-        first = FirstThen(pool, others) if pool is not None else None
-        if "handbook" not in stale and first is not None:
-            first.release()
-        for name, renderer in renderers.items():
-            try:
-                if name not in stale:
-                    _report_render(name, built[name], [], True, 0.0)
-                elif name == "handbook":
-                    started = time.perf_counter()
-                    try:
-                        paths = project.render(renderer, kit, report, {}, pool=first)
-                    finally:
-                        first.release()
-                    _report_render(name, paths, renderer.messages, renderer.up_to_date,
-                                   time.perf_counter() - started)
-                else:
-                    _report_render(name, *futures[name].result())
-            except KitError as exc:
-                failures.append(exc)
+    def whole() -> None:
+        # The kit goes with them (a megabyte, pickled in milliseconds): an early pool was
+        # started before it was read.
+        for name in stale:
+            if name != "handbook" and name not in SPREAD:
+                futures[name] = pool.submit(_render_one, name, project, kit, report)
+
+    def spread() -> None:
+        for name in stale:
+            if name in SPREAD:
+                background[name] = _Background(lambda name=name: render_here(name))
+
+    try:
+        with pool_scope(own):
+            first = PartsFirst(pool, whole, spread) if pool is not None else None
+            if "handbook" not in stale and first is not None:
+                first.handed_out()
+            for name, renderer in renderers.items():
+                try:
+                    if name not in stale:
+                        _report_render(name, built[name], [], True, 0.0)
+                    elif name == "handbook":
+                        started = time.perf_counter()
+                        try:
+                            paths = project.render(renderer, kit, report, {}, pool=first)
+                        finally:
+                            first.handed_out()
+                        _report_render(name, paths, renderer.messages, renderer.up_to_date,
+                                       time.perf_counter() - started)
+                    elif name in background:
+                        _report_render(name, *background[name].get())
+                    else:
+                        _report_render(name, *futures[name].result())
+                except KitError as exc:
+                    failures.append(exc)
+    except BaseException:
+        # An interrupt: the pool is stopped now (an early one would be by the caller), so a
+        # thread waiting on it ends at once, and removes what it had half written.
+        if background:
+            stop_pool(pool)
+        raise
+    finally:
+        for job in background.values():
+            job.thread.join(30)
     if failures:
         raise failures[0]
 

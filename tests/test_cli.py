@@ -6,10 +6,12 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 import build
 from conftest import ROOT
 from studykit.api import Project
-from studykit.render.base import FirstThen, InlineExecutor
+from studykit.render.base import InlineExecutor, PartsFirst
 
 Q2 = "01-alpha/002-print.toml"
 
@@ -144,7 +146,18 @@ def test_a_full_build_with_nothing_changed_starts_no_worker(bank, run, monkeypat
         assert f"{name}: up to date" in again.output, again.output
 
 
-def test_the_handbooks_first_piece_goes_ahead_of_the_other_outputs():
+@pytest.mark.parametrize("stale, order", [
+    # A clean build: the first part, the slides, the book's other parts longest first, then
+    # the cards.
+    ((True, True, True), ["chapter 1", "slides", "chapter 333", "chapter 22", "cards"]),
+    # An edit: its chapter, then at once the rest (no other part to hand out).
+    ((False, True, False), ["chapter 22", "slides", "cards"]),
+    # Nothing of the book to lay out.
+    ((False, False, False), ["slides", "cards"]),
+])
+def test_the_books_parts_are_handed_out_before_the_other_outputs(stale, order):
+    from studykit.render.pdfparts import PartCache, PartLayout, lay_out
+
     handed = []
 
     class Recorder(InlineExecutor):
@@ -152,12 +165,21 @@ def test_the_handbooks_first_piece_goes_ahead_of_the_other_outputs():
             handed.append(args[0])
             return super().submit(fn, *args, **kwargs)
 
+    class Cache(PartCache):
+        def get(self, key):
+            return None if stale[keys.index(key)] else PartLayout(b"", 1, {}, [], [], [])
+
+    def work(html, base_url):
+        return PartLayout(pdf=b"", pages=1, anchors={}, links=[], bookmarks=[], stamps=[])
+
     pool = Recorder()
-    first = FirstThen(pool, lambda: [pool.submit(str, name) for name in ("cards", "slides")])
-    first.submit(str, "chapter 5")
-    first.submit(str, "chapter 6")
-    first.release()   # already called: nothing more
-    assert handed == ["chapter 5", "cards", "slides", "chapter 6"]
-    nothing_first = FirstThen(pool, lambda: pool.submit(str, "alone"))
-    nothing_first.release()
-    assert handed[-1] == "alone"
+    first = PartsFirst(pool, lambda: pool.submit(str, "slides"),
+                       lambda: pool.submit(str, "cards"))
+    htmls = ["chapter 1", "chapter 22", "chapter 333"]
+    cache = Cache(None, "")
+    keys = [cache.key(h) for h in htmls]
+    parts = lay_out(enumerate(htmls), "", cache, pool=first, work=work)
+    assert len(parts) == 3
+    assert handed == order
+    first.handed_out()   # already called: nothing more
+    assert handed == order

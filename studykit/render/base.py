@@ -142,26 +142,35 @@ def stop_pool(pool: Executor) -> None:
     pool.shutdown(wait=True, cancel_futures=True)
 
 
-class FirstThen(Executor):
-    """Hands `pool` the first piece submitted here, then calls `then` (which hands it other
-    work that was waiting), then passes everything on. A build gives the handbook this: the
-    first chapter it finds stale, after an edit usually the longest piece of the build, goes
-    ahead of the flashcards and the slides."""
+class PartsFirst(Executor):
+    """Passes every piece on to `pool`, calling `after_first` once the first is handed out and
+    `after_all` once the parts of the book all are (each hands the pool other work that was
+    waiting, and is called once). A build gives the handbook this. Its first stale part goes
+    first (after an edit, the chapter that is usually the longest piece of the build), then
+    the slides, a long piece, keep the other core busy while the book's HTML is made; the
+    flashcards' short parts go last, so that the cores stay busy to the end while the book
+    is joined."""
 
-    def __init__(self, pool: Executor, then) -> None:
+    def __init__(self, pool: Executor, after_first, after_all) -> None:
         self.pool = pool
-        self.then = then
+        self.after_first = after_first
+        self.after_all = after_all
 
     def submit(self, fn, /, *args, **kwargs):
         future = self.pool.submit(fn, *args, **kwargs)
-        self.release()
+        self._call("after_first")
         return future
 
-    def release(self) -> None:
-        """Call `then` now if no piece came first (it is called once)."""
-        then, self.then = self.then, None
-        if then is not None:
-            then()
+    def handed_out(self) -> None:
+        """Every part is handed out (or none will be)."""
+        self._call("after_first")
+        self._call("after_all")
+
+    def _call(self, which: str) -> None:
+        fn = getattr(self, which)
+        setattr(self, which, None)
+        if fn is not None:
+            fn()
 
 
 class InlineExecutor(Executor):

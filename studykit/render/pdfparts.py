@@ -339,9 +339,17 @@ def lay_out(htmls: Iterable[tuple[int, str]], base_url: str, cache: PartCache,
         parts[todo[n]] = part
         cache.put(keys[todo[n]], part)
 
-    # The joiner's library is imported while the parts are laid out, not after.
+    # A pool may want to know when every part is handed out (see base.PartsFirst).
+    handed_out = getattr(pool, "handed_out", None) or (lambda: None)
+
+    def meanwhile() -> None:
+        handed_out()
+        pymupdf()   # the joiner's library, imported while the parts are laid out, not after
+
+    if not todo:
+        handed_out()
     run_pieces(work, [(texts[i], base_url, *extra.get(i, ())) for i in todo], pool, done,
-               meanwhile=pymupdf)
+               meanwhile=meanwhile)
     if early is not None:
         pymupdf()   # when no other part was laid out, not imported yet
         index, future = early
