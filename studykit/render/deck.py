@@ -31,7 +31,9 @@ from pptx.opc.constants import CONTENT_TYPE as CT
 from pptx.opc.constants import RELATIONSHIP_TYPE as RT
 from pptx.opc.packuri import PackURI
 from pptx.oxml.ns import qn
+from pptx.oxml.text import CT_RegularTextRun
 from pptx.parts.slide import NotesSlidePart
+from pptx.shapes.placeholder import SlidePlaceholder
 from pptx.shapes.shapetree import SlideShapeFactory
 from pygments.lexers import PythonLexer
 from pygments.token import Comment, Keyword, Name, Number, Operator, String, Token
@@ -437,11 +439,14 @@ class Deck:
             tree.getparent().replace(tree, copy.deepcopy(blank))
             slides._sldIdLst.add_sldId(rId)
             self._number(slide)
+        # The placeholders, read from the XML: python-pptx's shape factory asks every shape
+        # several XPath questions, a tenth of a deck's time when asked of every slide.
         phs = {}
-        for shape in slide.shapes:
-            ph = shape._element.find(f"{qn('p:nvSpPr')}/{qn('p:nvPr')}/{qn('p:ph')}")
+        shapes = slide.shapes
+        for sp in shapes._spTree.iterchildren(_SP):
+            ph = sp.find(_PH_PATH)
             if ph is not None:
-                phs[int(ph.get("idx", "0"))] = shape
+                phs[int(ph.get("idx", "0"))] = SlidePlaceholder(sp, shapes)
         self._placeholders[slide._element] = phs
         return slide
 
@@ -472,7 +477,8 @@ class Deck:
 
     def font_of(self, shape) -> str:
         """The theme font a shape's text inherits: the heading font for titles."""
-        is_title = shape.is_placeholder and shape.placeholder_format.idx == 0
+        ph = shape._element.find(_PH_PATH)
+        is_title = ph is not None and ph.get("idx", "0") == "0"
         return self.title_font if is_title else self.text_font
 
     @staticmethod
@@ -596,24 +602,30 @@ class Deck:
 
     def notes(self, slide, lines: list[str]) -> None:
         text = "\n".join(lines).strip()
-        self.notes_slide(slide).notes_text_frame.text = text
+        for sp in self.notes_slide(slide).iter(_SP):
+            ph = sp.find(_PH_PATH)
+            if ph is not None and ph.get("type") == "body":
+                _set_text(sp.find(_qn("p:txBody")), text)
+                return
+        raise RenderError("the slide theme's notes master has no body placeholder")
 
     def notes_slide(self, slide):
-        """The slide's notes page, new. python-pptx makes one by cloning the notes master's
-        placeholders one at a time, a sixth of a deck's time; the first is made so, and the
-        rest are copies of it, related as python-pptx relates them."""
+        """The XML of the slide's notes page, new. python-pptx makes one by cloning the notes
+        master's placeholders one at a time, a sixth of a deck's time; the first is made so,
+        and the rest are copies of it, related as python-pptx relates them."""
         if self._notes_xml is None:
             notes = slide.notes_slide
             self._notes_xml = copy.deepcopy(notes._element)
-            return notes
+            return notes._element
         slide_part = slide.part
         package = slide_part.package
+        element = copy.deepcopy(self._notes_xml)
         part = NotesSlidePart(package.next_partname("/ppt/notesSlides/notesSlide%d.xml"),
-                              CT.PML_NOTES_SLIDE, package, copy.deepcopy(self._notes_xml))
+                              CT.PML_NOTES_SLIDE, package, element)
         part.relate_to(package.presentation_part.notes_master_part, RT.NOTES_MASTER)
         part.relate_to(slide_part, RT.SLIDE)
         slide_part.relate_to(part, RT.NOTES_SLIDE)
-        return slide.notes_slide
+        return element
 
 
 # ------------------------------------------------------------------ helpers
@@ -621,6 +633,7 @@ class Deck:
 # qn parses its argument on every call; a deck writes hundreds of thousands of elements.
 _qn = functools.lru_cache(maxsize=None)(qn)
 _NV_SP, _C_NV_PR, _SP_PR = qn("p:nvSpPr"), qn("p:cNvPr"), qn("p:spPr")
+_SP, _PH_PATH = qn("p:sp"), f"{_NV_SP}/{qn('p:nvPr')}/{qn('p:ph')}"
 _XFRM, _OFF, _EXT = qn("a:xfrm"), qn("a:off"), qn("a:ext")
 
 
@@ -641,6 +654,22 @@ def _name_parts_quickly(package) -> None:
     package.next_partname = next_partname
 
 
+
+
+def _set_text(txBody, text: str) -> None:
+    """What python-pptx's `text_frame.text = text` writes, made directly: a paragraph per
+    line, a run per stretch between vertical tabs with a break between, control characters
+    escaped as python-pptx escapes them."""
+    for p in txBody.findall(_qn("a:p")):
+        txBody.remove(p)
+    for line in text.split("\n"):
+        p = etree.SubElement(txBody, _qn("a:p"))
+        for n, stretch in enumerate(line.split("\v")):
+            if n:
+                etree.SubElement(p, _qn("a:br"))
+            if stretch:
+                etree.SubElement(etree.SubElement(p, _qn("a:r")), _qn("a:t")).text = \
+                    CT_RegularTextRun._escape_ctrl_chars(stretch)
 
 
 def _number_paras(number: str) -> list[Para]:
