@@ -379,8 +379,11 @@ def _stamp_part(pdf: bytes, stamps: list, numbers: list[int],
     by_page: dict[int, list] = {}
     for stamp, number in zip(stamps, numbers):
         by_page.setdefault(stamp[0], []).append((stamp, number))
+    wrap = None
     for index, items in sorted(by_page.items()):
         page = doc[index]
+        if wrap is None:
+            wrap = _wrapper(doc, page)
         writers: dict[tuple, object] = {}
         for (_, _ref, prefix, align, x, y, font, size, color), number in items:
             text = f"{prefix}{number}"
@@ -391,14 +394,33 @@ def _stamp_part(pdf: bytes, stamps: list, numbers: list[int],
                 tuple(color), fitz.TextWriter(page.rect))
             writer.append((x0, y), text, font=face, fontsize=size)
         # WeasyPrint leaves its flipped coordinate system in force at the end of a page.
-        # (wrap_contents does nothing to a page already wrapped: asking is_wrapped first
-        # would read the whole content stream twice.)
-        page.wrap_contents()
+        kind, value = doc.xref_get_key(page.xref, "Contents")
+        inner = value.strip("[]") if wrap and kind in ("array", "xref") else ""
+        if inner:
+            doc.xref_set_key(page.xref, "Contents", f"[{wrap[0]} 0 R {inner} {wrap[1]} 0 R]")
+        else:
+            page.wrap_contents()
         for color, writer in writers.items():
             writer.write_text(page, color=color)
     data = doc.tobytes(deflate=True, use_objstms=1)   # object streams: a third smaller
     doc.close()
     return data
+
+
+def _wrapper(doc, page) -> tuple[int, int] | None:
+    """Two content streams, "q" and "Q", that wrap every page of a part the way wrap_contents
+    wraps its first page, or None if that page needs more. wrap_contents counts the q and Q of
+    the whole content stream to know what a page needs, a quarter of the time to stamp a
+    part; every page WeasyPrint writes needs the same (one of each), so the first is asked."""
+    if page._count_q_balance() != (1, 1):
+        return None
+    xrefs = []
+    for data in (b"q\n", b"\nQ\n"):
+        xref = doc.get_new_xref()
+        doc.update_object(xref, "<<>>")
+        doc.update_stream(xref, data, compress=False)
+        xrefs.append(xref)
+    return xrefs[0], xrefs[1]
 
 
 def _add_links(book, page_index: int, height: float, links: list, anchors: dict) -> None:
