@@ -372,8 +372,8 @@ class _Background:
         except BaseException as exc:   # handed to the main thread, which reports it
             self.error = exc
 
-    def get(self, timeout: float | None = None):
-        self.thread.join(timeout)
+    def get(self):
+        self.thread.join()
         if self.error is not None:
             raise self.error
         return self.result

@@ -216,13 +216,16 @@ def _element_id(box) -> str:
     return (element.get("id") or "") if element is not None else ""
 
 
+def _is_card(box) -> bool:
+    element = getattr(box, "element", None)
+    return element is not None and "card" in (element.get("class") or "").split()
+
+
 def _face_slots(doc) -> dict[str, tuple[object, int]]:
     """Each laid-out face's place: its card's box and its position among the card's children."""
     slots = {}
     for page in doc.pages:
-        for card in _outermost(page._page_box, lambda b: "card" in (
-                getattr(b, "element", None) is not None
-                and (b.element.get("class") or "").split() or ())):
+        for card in _outermost(page._page_box, _is_card):
             for n, child in enumerate(card.children):
                 if _element_id(child).startswith("s"):
                     slots[_element_id(child)] = (card, n)
@@ -232,14 +235,19 @@ def _face_slots(doc) -> dict[str, tuple[object, int]]:
 def _keep_points(face_box, points: int) -> None:
     """A back laid out with every key point, cut to its first `points`: what is left is what a
     layout of those points alone draws, and what is cut is not in the PDF at all."""
-    for ul in list(_outermost(face_box, lambda b: getattr(b, "element_tag", "") == "ul")):
-        for parent in list(_outermost(face_box, lambda b: ul in getattr(b, "children", ()))):
-            if points == 0:
-                parent.children = [c for c in parent.children if c is not ul]
-            else:
-                ul.children = [c for c in ul.children
-                               if getattr(c, "element_tag", "") != "li"
-                               or int(_element_id(c).rsplit("_", 1)[1]) < points]
+    def is_list(box) -> bool:
+        return getattr(box, "element_tag", "") == "ul"
+
+    def shown(item) -> bool:   # the point's number is in its ID, p<face>_<k>
+        return (getattr(item, "element_tag", "") != "li"
+                or int(_element_id(item).rsplit("_", 1)[1]) < points)
+
+    holders = _outermost(face_box, lambda b: any(map(is_list, getattr(b, "children", ()))))
+    for holder in list(holders):
+        for ul in filter(is_list, holder.children):
+            ul.children = list(filter(shown, ul.children))
+        if points == 0:
+            holder.children = [c for c in holder.children if not is_list(c)]
 
 
 def lay_out_sheets(html: str, base_url: str, plan: SheetPlan):
@@ -247,9 +255,10 @@ def lay_out_sheets(html: str, base_url: str, plan: SheetPlan):
 
     The sheets are laid out once with every face at the size its search starts from, and
     every face is measured where it stands. A face that must try another size is laid out
-    again at that size, alone on a page in its own spot, until its search ends; the box of its best layout then takes its place on the first
-    layout's page, and a back drops the key points it does not show. Each face is so laid out
-    once or a few times, never once to be measured and again to be printed."""
+    again at that size, alone on a page in its own spot, until its search ends; the box of
+    its best layout then takes its place on the first layout's page, and a back drops the key
+    points it does not show. Each face is so laid out once or a few times, never once to be
+    measured and again to be printed."""
     from .pdfparts import PartLayout, render_html
 
     views = {v["index"]: v for page in plan.pages for _, v in page["faces"]}
@@ -288,8 +297,9 @@ def lay_out_sheets(html: str, base_url: str, plan: SheetPlan):
         card, n = first[f"s{i}"]
         source = laid[(i, group)]
         if source:
-            slots = others.get(source) or others.setdefault(source, _face_slots(docs[source]))
-            their_card, m = slots[f"s{i}"]
+            if source not in others:
+                others[source] = _face_slots(docs[source])
+            their_card, m = others[source][f"s{i}"]
             if (abs(their_card.position_x - card.position_x) > 1e-3
                     or abs(their_card.position_y - card.position_y) > 1e-3):
                 raise RenderError(f"flashcards: {search.face.card_id} ({search.face.kind}) "
