@@ -14,8 +14,7 @@ from pathlib import Path
 
 from ..errors import RenderError
 from ..markdown import inline_code
-from ..model import DIFFICULTIES, DIFFICULTY_LETTERS, Question, Sample
-from ..output import atomic_path
+from ..model import DIFFICULTIES, DIFFICULTY_LETTERS, Question
 from .base import BuildContext, Renderer
 from .highlight import highlight_lines, style_css
 
@@ -510,7 +509,7 @@ class FlashcardRenderer(Renderer):
         return {"layout": layout, "marks": MARKS, "letters": DIFFICULTY_LETTERS,
                 "inner_w": layout.card_w - 2 * layout.padding, "code_css": style_css(".code")}
 
-    def _face_view(self, face: Face, index: int, ctx: BuildContext | None = None) -> dict:
+    def _face_view(self, face: Face, index: int) -> dict:
         view = {"face": face, "index": index, "q": face.question, "sample": None,
                 "topic": "", "points": [], "measure": False}
         q = face.question
