@@ -22,7 +22,8 @@ from studykit.api import RENDERERS, NotAvailable, Project
 from studykit.coverage import coverage_table
 from studykit.errors import ContentError, KitError
 from studykit.model import DIFFICULTIES, Selection, parse_numbers
-from studykit.render.base import InlineExecutor, PartsFirst, pool_scope, stop_pool, worker_pool
+from studykit.render.base import (InlineExecutor, PartsFirst, gc_paused, pool_scope, stop_pool,
+                                  worker_pool)
 from studykit.updater import apply_updates, describe, plan_updates
 
 EXIT_OK, EXIT_SAMPLE_FAILED, EXIT_INVALID = 0, 1, 2
@@ -344,6 +345,7 @@ def build_all(project: Project):
     click.echo(f"answered {answered}/{total}")
 
 
+@gc_paused()
 def _render_one(name: str, project: Project, kit, report):
     """In a worker process: one renderer, and what the parent needs to report on it."""
     started = time.perf_counter()

@@ -183,3 +183,39 @@ def test_the_books_parts_are_handed_out_before_the_other_outputs(stale, order):
     assert handed == order
     first.handed_out()   # already called: nothing more
     assert handed == order
+
+
+def test_garbage_collection_waits_for_the_end_of_a_piece_of_work():
+    import gc
+    import weakref
+
+    from studykit.render.base import gc_paused
+
+    class Node:
+        pass
+
+    def cycle():
+        node = Node()
+        node.me = node
+        return weakref.ref(node)
+
+    assert gc.isenabled()
+    with gc_paused():
+        assert not gc.isenabled()
+        first = cycle()
+        # Enough new objects that a running collector would have run many times.
+        refs = [cycle() for _ in range(20000)]
+        with gc_paused():
+            pass
+        assert not gc.isenabled()   # an inner block does not resume it for the outer one
+        assert first() is not None and all(r() is not None for r in refs)
+    assert gc.isenabled()
+    assert first() is None and not any(r() is not None for r in refs)
+
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()   # a collector that was off stays off
+    finally:
+        gc.enable()

@@ -15,7 +15,7 @@ from pathlib import Path
 from ..errors import RenderError
 from ..markdown import inline_code
 from ..model import DIFFICULTIES, DIFFICULTY_LETTERS, Question
-from .base import BuildContext, Renderer
+from .base import BuildContext, Renderer, gc_paused
 from .highlight import highlight_lines, style_css
 
 PAPERS = {"a4": (210.0, 297.0), "letter": (215.9, 279.4)}
@@ -249,6 +249,7 @@ def _keep_points(face_box, points: int) -> None:
             holder.children = [c for c in holder.children if not is_list(c)]
 
 
+@gc_paused()
 def lay_out_sheets(html: str, base_url: str, plan: SheetPlan):
     """Lay out a part's sheets, fitting each face to its card as it goes (run in a worker).
 

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from ..errors import RenderError
 from ..output import atomic_path
-from .base import run_pieces
+from .base import gc_paused, run_pieces
 
 # CSS pixels to PDF points.
 PT = 0.75
@@ -169,6 +169,7 @@ def _stand_ins(page_box, page_index: int) -> list[list]:
     return found
 
 
+@gc_paused()
 def layout_part(html: str, base_url: str) -> PartLayout:
     """Lay out one part (run in a worker process: everything returned is plain data)."""
     document = render_html(html, base_url)
