@@ -150,7 +150,8 @@ def quiet_worker() -> None:
     # Most pieces of work lay out with WeasyPrint, which takes most of a second to import:
     # done now, it overlaps with the build preparing the first piece.
     try:
-        import weasyprint  # noqa: F401
+        with gc_paused():
+            import weasyprint  # noqa: F401
     except ImportError:
         pass
 

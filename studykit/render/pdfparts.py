@@ -371,6 +371,7 @@ _STAMP_FONTS: dict[str, object] = {}
 STAMP_HERE = 2
 
 
+@gc_paused()
 def _stamp_part(pdf: bytes, stamps: list, numbers: list[int],
                 cache_dir: Path | None = None) -> bytes:
     """The part's PDF with its page numbers drawn in (run in a worker, or here)."""
