@@ -86,6 +86,9 @@ TOKEN_STYLES = [
 ]
 
 
+# Token types are singletons, and a deck colours some 2,000 tokens of a few dozen types; each
+# lookup asks Pygments up to a dozen subtype questions.
+@functools.lru_cache(maxsize=None)
 def token_style(ttype) -> tuple[str, bool, bool]:
     for kind, style in TOKEN_STYLES:
         if ttype in kind:
