@@ -115,13 +115,13 @@ _PAUSE_LOCK = threading.Lock()
 def gc_paused():
     """No cyclic garbage collection inside the block, one young-generation collection after.
 
-    A part laid out by WeasyPrint makes a few hundred thousand objects, and most end in
-    reference cycles (boxes and the boxes that hold them), so they live until the part is
-    done either way. Python's collector runs every 700 new objects and, every tenth or
-    hundredth run, walks every object of the process: in a worker that was a ninth of the
-    time. Collected once after the block, the same garbage costs a tenth of that. Blocks may
-    nest and run on several threads; the collector resumes when the last one ends, and only if
-    it was running when the first began."""
+    A part laid out by WeasyPrint makes a few hundred thousand objects, most of which end in
+    reference cycles that live until the part is done either way. Python's collector runs
+    every 700 new objects and, every tenth or hundredth run, walks every object of the
+    process: in a worker that was a ninth of the time. Collected once after the block, the
+    same garbage costs about a quarter of that. Blocks may nest and run on several threads;
+    the collector resumes when the last one ends, and only if it was running when the first
+    began."""
     with _PAUSE_LOCK:
         if _PAUSES["depth"] == 0:
             _PAUSES["resume"] = gc.isenabled()
