@@ -381,11 +381,10 @@ def _stamp_part(pdf: bytes, stamps: list, numbers: list[int],
     by_page: dict[int, list] = {}
     for stamp, number in zip(stamps, numbers):
         by_page.setdefault(stamp[0], []).append((stamp, number))
-    wrap = None
+    # Asked of the first stamped page only: when it says no, every page is wrapped its own way.
+    wrap = _wrapper(doc, doc[min(by_page)]) if by_page else None
     for index, items in sorted(by_page.items()):
         page = doc[index]
-        if wrap is None:
-            wrap = _wrapper(doc, page)
         writers: dict[tuple, object] = {}
         for (_, _ref, prefix, align, x, y, font, size, color), number in items:
             text = f"{prefix}{number}"
