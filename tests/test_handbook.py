@@ -462,7 +462,8 @@ def test_an_edit_lays_out_only_its_chapter_and_pages_still_match(tmp_path):
     q.write_text(q.read_text().replace('answer = "', 'answer = "Reworded. ' + "Longer. " * 900,
                                        1))
     out = build_once()
-    assert "laid out chapter 1; 3 parts from the cache" in out
+    assert re.search(r"laid out chapter 1( from its page \d+ of \d+)?; 3 parts from the cache",
+                     out)
     with pymupdf.open(tmp_path / "out" / "handbook.pdf") as doc:
         assert "Reworded." in " ".join(p.get_text() for p in doc)
         kit = Project(content_dir=tmp_path / "content").load()
@@ -478,6 +479,53 @@ def test_an_edit_lays_out_only_its_chapter_and_pages_still_match(tmp_path):
             bottom = _norm(page.get_textbox(pymupdf.Rect(0, page.rect.height - 22 * PT_PER_MM,
                                                          page.rect.width, page.rect.height)))
             assert bottom == str(page.number + 1)
+
+
+def _page_record(doc) -> list:
+    """What a reader sees and follows on every page: words and where, links and where to."""
+    pages = []
+    for page in doc:
+        words = [(w[4], round(w[0], 2), round(w[1], 2)) for w in page.get_text("words")]
+        links = [(link["kind"], link.get("page"), link.get("uri"),
+                  tuple(round(v, 2) for v in link["from"])) for link in page.get_links()]
+        pages.append((words, links, page.get_pixmap(dpi=30).samples))
+    return pages
+
+
+def test_an_edit_late_in_a_chapter_lays_out_from_the_page_before_it_as_a_clean_build_would(
+        tmp_path):
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURES / "bank", content)
+    shutil.copy(FIXTURES / "handbook" / "004-long-lines.toml", content / "01-alpha")
+    sky = content / "01-alpha" / "003-sky.toml"
+    sky.write_text(sky.read_text().replace('answer = "', 'answer = "' + "Longer. " * 900, 1))
+
+    def build_once(cache: str, out: str) -> str:
+        result = CliRunner().invoke(
+            build.cli, ["--content", str(content), "--output", str(tmp_path / out), "handbook"],
+            env={"KIT_CACHE_DIR": str(tmp_path / cache)})
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    build_once("cache", "out")
+    # Question 4 comes after question 3's pages; it grows by about a page.
+    q4 = content / "01-alpha" / "004-long-lines.toml"
+    q4.write_text(q4.read_text().replace("answer = '''\n",
+                                         "answer = '''\nReworded. " + "More. " * 300, 1))
+    found = re.search(r"laid out chapter 1 from its page (\d+) of \d+; 3 parts from the cache",
+                      build_once("cache", "out"))
+    assert found and int(found.group(1)) > 3, "the pages before question 4 were laid out again"
+    assert "all 4 parts laid out" in build_once("clean-cache", "clean")
+    with pymupdf.open(tmp_path / "out" / "handbook.pdf") as edited, \
+            pymupdf.open(tmp_path / "clean" / "handbook.pdf") as clean:
+        assert "Reworded." in " ".join(page.get_text() for page in edited)
+        assert _page_record(edited) == _page_record(clean)
+        assert edited.get_toc() == clean.get_toc()
+
+    # An edit to the chapter's opener, its first page: all of it is laid out again.
+    topic = content / "01-alpha" / "topic.toml"
+    topic.write_text(topic.read_text().replace("alpha** things", "alpha** things, reworded"))
+    assert "laid out chapter 1; 3 parts from the cache" in build_once("cache", "out")
 
 
 def _code_rows(html: str) -> list[tuple[str, int, bool]]:

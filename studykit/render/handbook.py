@@ -332,7 +332,9 @@ class HandbookRenderer(Renderer):
             self._fragments = None
         target = ctx.out_dir / self.output_name()
         pages = join(parts, target, self.metadata(ctx), cache, pool=ctx.pool)
-        fresh = [label for (label, _), p in zip(makers, parts) if not p.cached]
+        fresh = [label + (f" from its page {p.resumed_from + 1} of {p.pages}"
+                          if p.resumed_from else "")
+                 for (label, _), p in zip(makers, parts) if not p.cached]
         if len(fresh) == len(parts):
             laid = f"all {len(parts)} parts laid out"
         elif not fresh:

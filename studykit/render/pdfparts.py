@@ -15,9 +15,12 @@ import hashlib
 import io
 import json
 import os
+import pickle
+import re
 import subprocess
 import sys
 import time
+import zlib
 from collections.abc import Iterable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -27,6 +30,7 @@ from pathlib import Path
 from ..errors import RenderError
 from ..output import atomic_path
 from .base import gc_paused, run_pieces
+from .paginate import Pagination, Seed, render as paginate
 
 # CSS pixels to PDF points.
 PT = 0.75
@@ -53,6 +57,10 @@ class PartLayout:
     problems: list = field(default_factory=list)
     cached: bool = False
     key: str = ""        # in the cache of parts
+    # What a later layout of an edited part needs to start part-way (None: it cannot).
+    pagination: Pagination | None = None
+    # The page this layout started at; the pages before it came from an earlier layout.
+    resumed_from: int = 0
 
     def record(self) -> dict:
         return {"format": PART_FORMAT, "pages": self.pages, "anchors": self.anchors,
@@ -83,21 +91,26 @@ def _stylesheet(text: str, base_url: str):
     return CSS(string=text, base_url=base_url)
 
 
-def render_html(html: str, base_url: str):
-    """`html` laid out by WeasyPrint, its style sheet parsed once per process.
+def _split_style(html: str, base_url: str) -> tuple[str, list]:
+    """The page without its style sheet, and the sheet parsed (once per process).
 
     Every part of a book, and every measuring document, carries the same style sheet, and
     parsing it cost a twentieth of a second each time. The sheet is taken out of the page and
     given as a user style sheet: that changes nothing here, since nothing is !important and
     style attributes outrank both origins alike."""
-    from weasyprint import HTML
-
     head, found, rest = html.partition("<style>")
     css, closed, tail = rest.partition("</style>")
     if not found or not closed or "<style" in tail:
-        return HTML(string=html, base_url=base_url).render()
-    return HTML(string=head + tail, base_url=base_url).render(
-        stylesheets=[_stylesheet(css, base_url)])
+        return html, []
+    return head + tail, [_stylesheet(css, base_url)]
+
+
+def render_html(html: str, base_url: str):
+    """`html` laid out by WeasyPrint, its style sheet parsed once per process."""
+    from weasyprint import HTML
+
+    page, stylesheets = _split_style(html, base_url)
+    return HTML(string=page, base_url=base_url).render(stylesheets=stylesheets)
 
 
 @lru_cache(maxsize=None)
@@ -169,13 +182,36 @@ def _stand_ins(page_box, page_index: int) -> list[list]:
     return found
 
 
+@dataclass
+class Resume:
+    """An earlier layout of a part, to start from at page `seed.start`: the pages before it
+    are its pages, with their anchors, links, bookmarks and stand-ins."""
+
+    seed: Seed
+    pdf: bytes
+    record: dict
+
+
 @gc_paused()
-def layout_part(html: str, base_url: str) -> PartLayout:
-    """Lay out one part (run in a worker process: everything returned is plain data)."""
-    document = render_html(html, base_url)
+def layout_part(html: str, base_url: str, resume: Resume | None = None) -> PartLayout:
+    """Lay out one part (run in a worker process: everything returned is plain data), from
+    `resume`'s page on if given."""
+    page_html, stylesheets = _split_style(html, base_url)
+    document, pagination = paginate(page_html, base_url, stylesheets,
+                                    resume.seed if resume else None)
+    if document is None:
+        # Not a document that can be laid out part-way: WeasyPrint's own layout.
+        document, resume = render_html(html, base_url), None
+    start = resume.seed.start if resume else 0
     anchors: dict = {}
     links, bookmarks, stamps = [], [], []
-    for i, page in enumerate(document.pages):
+    if resume:
+        old = resume.record
+        anchors = {name: at for name, at in old["anchors"].items() if at[0] < start}
+        links = [link for link in old["links"] if link[0] < start]
+        bookmarks = [mark for mark in old["bookmarks"] if mark[0] < start]
+        stamps = [stamp for stamp in old["stamps"] if stamp[0] < start]
+    for i, page in enumerate(document.pages, start):
         for name, (x, y, *_) in page.anchors.items():
             anchors.setdefault(name, [i, x * PT, y * PT])
         kept: dict[int, list[tuple]] = {}
@@ -202,8 +238,21 @@ def layout_part(html: str, base_url: str) -> PartLayout:
             bookmarks.append([i, level, label, x * PT, y * PT])
         stamps.extend(_stand_ins(page._page_box, i))
     pdf = document.write_pdf()
-    return PartLayout(pdf=pdf, pages=len(document.pages), anchors=anchors, links=links,
-                      bookmarks=bookmarks, stamps=stamps)
+    if resume:
+        pdf = _splice(resume.pdf, start, pdf)
+    return PartLayout(pdf=pdf, pages=start + len(document.pages), anchors=anchors, links=links,
+                      bookmarks=bookmarks, stamps=stamps, pagination=pagination,
+                      resumed_from=start)
+
+
+def _splice(earlier: bytes, start: int, later: bytes) -> bytes:
+    """The first `start` pages of one PDF followed by every page of another."""
+    fitz = pymupdf()
+    with fitz.open("pdf", earlier) as doc, fitz.open("pdf", later) as tail:
+        doc.delete_pages(from_page=start, to_page=doc.page_count - 1)
+        doc.insert_pdf(tail)
+        # garbage=1 drops the fonts and images only the replaced pages used.
+        return doc.tobytes(garbage=1, deflate=True, use_objstms=1)
 
 
 # ------------------------------------------------------------------ the cache of parts
@@ -216,13 +265,22 @@ class PartCache:
         self.salt = salt
 
     def key(self, html: str) -> str:
+        return self._digest(html)
+
+    def _digest(self, *pieces: str) -> str:
         from ..freshness import library_version
 
         h = hashlib.sha256()
-        for piece in (str(PART_FORMAT), library_version("weasyprint"), self.salt, html):
+        for piece in (str(PART_FORMAT), library_version("weasyprint"), self.salt, *pieces):
             h.update(piece.encode("utf-8"))
             h.update(b"\0")
         return h.hexdigest()[:32]
+
+    def line(self, position: int, html: str) -> str:
+        """What names a part across edits: its place, and all that its layout depends on but
+        its body (WeasyPrint, the templates' files, the page's head with its style sheet).
+        Another layout of the same line is one the part may start from part-way."""
+        return self._digest(str(position), html.partition("<body")[0])[:20]
 
     def get(self, key: str) -> PartLayout | None:
         if self.folder is None:
@@ -244,17 +302,74 @@ class PartCache:
                           links=record["links"], bookmarks=record["bookmarks"],
                           stamps=record["stamps"], notes=record["notes"], cached=True)
 
-    def put(self, key: str, part: PartLayout) -> None:
+    def put(self, key: str, part: PartLayout, html: str | None = None) -> None:
         if self.folder is None or part.problems:
             return
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             with atomic_path(self.folder / f"{key}.pdf") as tmp:
                 tmp.write_bytes(part.pdf)
+            if part.pagination is not None and html is not None:
+                # Kept before the record: a part with a record has all it needs.
+                with atomic_path(self.folder / f"{key}.resume") as tmp:
+                    tmp.write_bytes(pickle.dumps({"html": zlib.compress(html.encode(), 1),
+                                                  "pagination": part.pagination}))
             with atomic_path(self.folder / f"{key}.json") as tmp:
                 tmp.write_text(json.dumps(part.record()), "utf-8")
         except OSError:
             pass   # a cache that cannot be written only costs time
+
+    def lines(self) -> dict[str, str]:
+        """The key of each line's latest part."""
+        try:
+            found = json.loads((self.folder / "lines.json").read_text("utf-8"))
+        except (OSError, ValueError, TypeError):
+            return {}
+        return found if isinstance(found, dict) else {}
+
+    def set_lines(self, latest: dict[str, str]) -> None:
+        if self.folder is None:
+            return
+        lines = self.lines()
+        if all(lines.get(line) == key for line, key in latest.items()):
+            return
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            with atomic_path(self.folder / "lines.json") as tmp:
+                tmp.write_text(json.dumps({**lines, **latest}), "utf-8")
+        except OSError:
+            pass
+
+    def resume_for(self, key: str | None, html: str) -> Resume | None:
+        """Where an edited part's layout may start: the page before the one where the first
+        element with an anchor before the edit starts, in the cached part `key`. Content
+        before the edit lays out as before, and no page's break looks further ahead than the
+        next page; the page before is laid out again all the same, as its end may change."""
+        if self.folder is None or not key:
+            return None
+        try:
+            with open(self.folder / f"{key}.resume", "rb") as f:
+                kept = pickle.load(f)
+            record = json.loads((self.folder / f"{key}.json").read_text("utf-8"))
+            pdf = (self.folder / f"{key}.pdf").read_bytes()
+            earlier = zlib.decompress(kept["html"]).decode()
+            pagination: Pagination = kept["pagination"]
+        except Exception:   # noqa: BLE001 - an entry that cannot be read only costs time
+            return None
+        if record.get("format") != PART_FORMAT:
+            return None
+        edit = _first_difference(earlier, html)
+        for match in reversed(list(_ID.finditer(html, 0, edit))):
+            at = record["anchors"].get(match.group(1))
+            if at is not None:
+                start = at[0] - 1
+                break
+        else:
+            return None
+        if not pagination.resumable_at(start):
+            return None
+        return Resume(pagination.seed(start), pdf,
+                      {k: record[k] for k in ("anchors", "links", "bookmarks", "stamps")})
 
     def get_stamped(self, key: str, signature: str) -> bytes | None:
         if self.folder is None:
@@ -290,7 +405,7 @@ class PartCache:
             except OSError:
                 pass
         for f in self.folder.iterdir():
-            if f.name.startswith((".", "stamp-font-")):
+            if f.name.startswith((".", "stamp-font-", "lines.")):
                 continue
             key = f.name.split(".")[0].split("-")[0]
             if key not in keep:
@@ -302,6 +417,21 @@ class PartCache:
         for files in by_age[spare:]:
             for _, f in files:
                 f.unlink(missing_ok=True)
+
+
+_ID = re.compile(r'\sid="([^"]+)"')
+
+
+def _first_difference(a: str, b: str) -> int:
+    """The index of the first character where `a` and `b` differ (or the shorter's length)."""
+    low, high = 0, min(len(a), len(b))
+    while low < high:   # a[:low] == b[:low]
+        mid = (low + high + 1) // 2
+        if a[low:mid] == b[low:mid]:
+            low = mid
+        else:
+            high = mid - 1
+    return low
 
 
 # ------------------------------------------------------------------ laying out all parts
@@ -317,17 +447,25 @@ def lay_out(htmls: Iterable[tuple[int, str]], base_url: str, cache: PartCache,
     only one). The parts are returned in document order.
 
     A part is laid out by `work(html, base_url, *extra[position])`, layout_part unless given:
-    whatever it does, the part depends on its HTML alone, which keys the cache."""
+    whatever it does, the part depends on its HTML alone, which keys the cache. layout_part
+    starts an edited part part-way through when the cache holds the part's layout from
+    before the edit (see PartCache.resume_for)."""
+    resumable = work is None
     work = work or layout_part
-    extra = extra or {}
+    extra = dict(extra or {})
     keys: dict[int, str] = {}
+    lines: dict[int, str] = {}
     texts: dict[int, str] = {}
     parts: dict[int, PartLayout | None] = {}
+    latest = cache.lines() if resumable else {}
     early = None
     for i, html in htmls:
         keys[i] = cache.key(html)
+        lines[i] = cache.line(i, html)
         texts[i] = html
         parts[i] = cache.get(keys[i])
+        if parts[i] is None and resumable:
+            extra[i] = (cache.resume_for(latest.get(lines[i]), html),)
         if parts[i] is None and early is None and pool is not None:
             early = (i, pool.submit(work, html, base_url, *extra.get(i, ())))
     if sorted(parts) != list(range(len(parts))):
@@ -336,9 +474,9 @@ def lay_out(htmls: Iterable[tuple[int, str]], base_url: str, cache: PartCache,
     # Longest first, so the last part to finish is a short one.
     todo.sort(key=lambda i: -len(texts[i]))
 
-    def done(n: int, part: PartLayout) -> None:
-        parts[todo[n]] = part
-        cache.put(keys[todo[n]], part)
+    def keep(i: int, part: PartLayout) -> None:
+        parts[i] = part
+        cache.put(keys[i], part, texts[i])
 
     # A pool may want to know when every part is handed out (see base.PartsFirst).
     handed_out = getattr(pool, "handed_out", None) or (lambda: None)
@@ -349,16 +487,16 @@ def lay_out(htmls: Iterable[tuple[int, str]], base_url: str, cache: PartCache,
 
     if not todo:
         handed_out()
-    run_pieces(work, [(texts[i], base_url, *extra.get(i, ())) for i in todo], pool, done,
-               meanwhile=meanwhile)
+    run_pieces(work, [(texts[i], base_url, *extra.get(i, ())) for i in todo], pool,
+               lambda n, part: keep(todo[n], part), meanwhile=meanwhile)
     if early is not None:
         pymupdf()   # when no other part was laid out, not imported yet
-        index, future = early
-        parts[index] = future.result()
-        cache.put(keys[index], parts[index])
+        keep(early[0], early[1].result())
     ordered = [parts[i] for i in range(len(parts))]
     for i, part in enumerate(ordered):
         part.key = keys[i]
+    if resumable:
+        cache.set_lines({lines[i]: keys[i] for i in keys})
     cache.prune(set(keys.values()), spare=4 * len(keys))
     return ordered  # type: ignore[return-value]
 
