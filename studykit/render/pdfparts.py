@@ -185,17 +185,17 @@ def _stand_ins(page_box, page_index: int) -> list[list]:
 @dataclass
 class Resume:
     """An earlier layout of a part, to start from at page `seed.start`: the pages before it
-    are its pages, with their anchors, links, bookmarks and stand-ins."""
+    are its pages, with their anchors, links, bookmarks and stand-ins (its PDF's first pages
+    are put before the new ones in the main process; see lay_out)."""
 
     seed: Seed
-    pdf: bytes
     record: dict
 
 
 @gc_paused()
 def layout_part(html: str, base_url: str, resume: Resume | None = None) -> PartLayout:
     """Lay out one part (run in a worker process: everything returned is plain data), from
-    `resume`'s page on if given."""
+    `resume`'s page on if given: the PDF then holds only the pages from there on."""
     page_html, stylesheets = _split_style(html, base_url)
     document, pagination = paginate(page_html, base_url, stylesheets,
                                     resume.seed if resume else None)
@@ -238,8 +238,6 @@ def layout_part(html: str, base_url: str, resume: Resume | None = None) -> PartL
             bookmarks.append([i, level, label, x * PT, y * PT])
         stamps.extend(_stand_ins(page._page_box, i))
     pdf = document.write_pdf()
-    if resume:
-        pdf = _splice(resume.pdf, start, pdf)
     return PartLayout(pdf=pdf, pages=start + len(document.pages), anchors=anchors, links=links,
                       bookmarks=bookmarks, stamps=stamps, pagination=pagination,
                       resumed_from=start)
@@ -340,7 +338,7 @@ class PartCache:
         except OSError:
             pass
 
-    def resume_for(self, key: str | None, html: str) -> Resume | None:
+    def resume_for(self, key: str | None, html: str) -> tuple[Resume, bytes] | None:
         """Where an edited part's layout may start: the page before the one where the first
         element with an anchor before the edit starts, in the cached part `key`. Content
         before the edit lays out as before, and no page's break looks further ahead than the
@@ -368,8 +366,9 @@ class PartCache:
             return None
         if not pagination.resumable_at(start):
             return None
-        return Resume(pagination.seed(start), pdf,
-                      {k: record[k] for k in ("anchors", "links", "bookmarks", "stamps")})
+        return (Resume(pagination.seed(start),
+                       {k: record[k] for k in ("anchors", "links", "bookmarks", "stamps")}),
+                pdf)
 
     def get_stamped(self, key: str, signature: str) -> bytes | None:
         if self.folder is None:
@@ -458,6 +457,7 @@ def lay_out(htmls: Iterable[tuple[int, str]], base_url: str, cache: PartCache,
     texts: dict[int, str] = {}
     parts: dict[int, PartLayout | None] = {}
     latest = cache.lines() if resumable else {}
+    earlier: dict[int, bytes] = {}   # the PDF of the layout a part starts from part-way
     early = None
     for i, html in htmls:
         keys[i] = cache.key(html)
@@ -465,7 +465,10 @@ def lay_out(htmls: Iterable[tuple[int, str]], base_url: str, cache: PartCache,
         texts[i] = html
         parts[i] = cache.get(keys[i])
         if parts[i] is None and resumable:
-            extra[i] = (cache.resume_for(latest.get(lines[i]), html),)
+            found = cache.resume_for(latest.get(lines[i]), html)
+            extra[i] = (found[0] if found else None,)
+            if found:
+                earlier[i] = found[1]
         if parts[i] is None and early is None and pool is not None:
             early = (i, pool.submit(work, html, base_url, *extra.get(i, ())))
     if sorted(parts) != list(range(len(parts))):
@@ -475,6 +478,9 @@ def lay_out(htmls: Iterable[tuple[int, str]], base_url: str, cache: PartCache,
     todo.sort(key=lambda i: -len(texts[i]))
 
     def keep(i: int, part: PartLayout) -> None:
+        if part.resumed_from:
+            # Here, not in the worker, which would import PyMuPDF for it first.
+            part.pdf = _splice(earlier[i], part.resumed_from, part.pdf)
         parts[i] = part
         cache.put(keys[i], part, texts[i])
 
