@@ -63,8 +63,9 @@ def _weasyprint(html: str):
 
 def test_from_the_first_page_it_lays_out_as_weasyprint_does():
     html = _document()
-    document, pagination = render(html, None, _stylesheets())
+    document, pagination, rejoined = render(html, None, _stylesheets())
     expected = _weasyprint(html)
+    assert rejoined is None
     assert len(document.pages) == len(expected.pages) > 5
     assert _pages(document) == _pages(expected)
     assert [p.bookmarks for p in document.pages] == [p.bookmarks for p in expected.pages]
@@ -73,28 +74,57 @@ def test_from_the_first_page_it_lays_out_as_weasyprint_does():
     assert any(text == "Chapter one" for text, *_ in _pages(document)[2])
 
 
+def _same_pagination(one, other) -> bool:
+    return (pickle.loads(one.entries), one.clean, one.strings) == (
+        pickle.loads(other.entries), other.clean, other.strings)
+
+
 @pytest.mark.parametrize("start", [1, 2, 3])
 def test_started_part_way_after_an_edit_it_makes_the_pages_a_full_layout_makes(start):
     before = _document()
-    _, pagination = render(before, None, _stylesheets())
+    _, pagination, _ = render(before, None, _stylesheets())
     after = _document(words_in_section_3=400)   # section 3 now runs over more pages
     expected = _weasyprint(after)
     assert len(expected.pages) > len(pagination.clean)
 
-    document, resumed = render(after, None, _stylesheets(), pagination.seed(start))
+    # Every later page starts elsewhere than before: it never rejoins the earlier layout.
+    document, resumed, rejoined = render(after, None, _stylesheets(),
+                                         pagination.seed(start, rejoin_after="s4"))
+    assert rejoined is None
     assert len(document.pages) == len(expected.pages) - start
     assert _pages(document) == _pages(expected)[start:]
     # What it keeps for the next edit is what a layout from the first page keeps.
-    _, full = render(after, None, _stylesheets())
-    assert pickle.loads(resumed.entries) == pickle.loads(full.entries)
-    assert (resumed.clean, resumed.strings) == (full.clean, full.strings)
+    _, full, _ = render(after, None, _stylesheets())
+    assert _same_pagination(resumed, full)
+
+
+def test_an_edit_that_moves_nothing_rejoins_the_earlier_layout_after_the_next_element():
+    before = _document()
+    earlier, pagination, _ = render(before, None, _stylesheets())
+    # Digits are all as wide as each other: no line of section 3 breaks elsewhere.
+    after = before.replace("word3x17 ", "word3x18 ")
+    expected = _weasyprint(after)
+    assert _pages(expected) != _pages(earlier)
+    s3 = next(i for i, page in enumerate(earlier.pages) if "s3" in page.anchors)
+    s4 = next(i for i, page in enumerate(earlier.pages) if "s4" in page.anchors)
+
+    document, resumed, rejoined = render(after, None, _stylesheets(),
+                                         pagination.seed(s3, rejoin_after="s4"))
+    assert rejoined == s4 + 1
+    assert _pages(document) == _pages(expected)[s3:rejoined]
+    assert _pages(earlier)[rejoined:] == _pages(expected)[rejoined:]
+    _, full, _ = render(after, None, _stylesheets())
+    assert _same_pagination(resumed, full)
+    # Without an element to rejoin after, it lays out to the end.
+    document, _, rejoined = render(after, None, _stylesheets(), pagination.seed(s3))
+    assert rejoined is None and _pages(document) == _pages(expected)[s3:]
 
 
 def test_where_the_edit_is_decides_nothing_here_but_the_pages_before_start_are_trusted():
     # Started after the edited section, the layout cannot know of the edit: the caller must
     # start at or before it (PartCache.resume_for does).
     before = _document()
-    _, pagination = render(before, None, _stylesheets())
+    _, pagination, _ = render(before, None, _stylesheets())
     assert pagination.resumable_at(1) and not pagination.resumable_at(0)
     assert not pagination.resumable_at(len(pagination.clean))
 
@@ -103,14 +133,14 @@ def test_page_based_counters_that_need_another_pass_are_refused():
     html = _document()
     # In a margin box the number of pages is known when it is drawn; in the flow it is not.
     sheets = [CSS(string=STYLE + "@page { @bottom-right { content: counter(pages) } }")]
-    document, _ = render(html, None, sheets)
+    document, _, _ = render(html, None, sheets)
     assert _pages(document) == _pages(HTML(string=html).render(stylesheets=sheets))
     sheets = [CSS(string=STYLE + "h2::after { content: ' of ' counter(pages) }")]
-    assert render(html, None, sheets) == (None, None)
+    assert render(html, None, sheets) == (None, None, None)
 
 
 def test_a_fixed_box_makes_no_page_a_place_to_start():
     html = _document().replace("<body>", '<body><div style="position: fixed; top: 0">F</div>')
-    document, pagination = render(html, None, _stylesheets())
+    document, pagination, _ = render(html, None, _stylesheets())
     assert _pages(document) == _pages(_weasyprint(html))
     assert not any(pagination.resumable_at(i) for i in range(len(pagination.clean)))

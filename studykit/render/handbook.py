@@ -299,6 +299,14 @@ class HandbookRenderer(Renderer):
         body = [self.front_html(ctx)] + [self.chapter_html(ctx, t) for t in self.chapters(ctx)]
         return self._document(ctx, self.page_css(ctx), body + [self.back_html(ctx)])
 
+    @staticmethod
+    def _pages_laid_out(part) -> str:
+        if part.rejoined_at:
+            return f" (its pages {part.resumed_from + 1} to {part.rejoined_at} of {part.pages})"
+        if part.resumed_from:
+            return f" from its page {part.resumed_from + 1} of {part.pages}"
+        return ""
+
     def metadata(self, ctx: BuildContext) -> dict:
         kit = ctx.kit
         keywords = ["Python", "interview questions", "CPython"] + [
@@ -332,9 +340,8 @@ class HandbookRenderer(Renderer):
             self._fragments = None
         target = ctx.out_dir / self.output_name()
         pages = join(parts, target, self.metadata(ctx), cache, pool=ctx.pool)
-        fresh = [label + (f" from its page {p.resumed_from + 1} of {p.pages}"
-                          if p.resumed_from else "")
-                 for (label, _), p in zip(makers, parts) if not p.cached]
+        fresh = [label + self._pages_laid_out(p) for (label, _), p in zip(makers, parts)
+                 if not p.cached]
         if len(fresh) == len(parts):
             laid = f"all {len(parts)} parts laid out"
         elif not fresh:

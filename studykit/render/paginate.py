@@ -4,19 +4,22 @@ WeasyPrint makes a document's pages one after another, and before each page it k
 next one starts from: where in the box tree it resumes, the page's side and name, and the page
 counters (its "page maker"). A document edited past some point lays out exactly as before up to
 that point, so a layout can start at a page of the earlier one if it is given that page's entry,
-and the named strings (running headers) set on the pages before it. The pages before it are
-taken from the earlier PDF; see pdfparts.
+and the named strings (running headers) set on the pages before it. And when the edit changed
+text only, once a page after the edit starts in the same box, at the same place and in the same
+state as the earlier layout's page of that number, every page from there on is the earlier
+one too: the layout stops there. The pages not laid out are taken from the earlier PDF; see
+pdfparts.
 
 What this cannot resume is refused, and the document is laid out from its first page: footnotes,
-running elements, page-based counters that need another pass (`counter(pages)`,
-`target-counter`), and a page that starts with a float or positioned box still to finish.
+running elements, fixed boxes, page-based counters in the flow (`counter(pages)` outside margin
+boxes, `target-counter`), which need another pass, and a page that starts with a float or a
+positioned box still to finish.
 
 This drives WeasyPrint 70's own page functions in the order `layout_document` does, with the
 same steps after the pages are made: one bookmark per element, named strings gathered, margin
-boxes and backgrounds laid out. A test compares every line of a chapter laid out here with
-WeasyPrint's own layout.
+boxes and backgrounds laid out. A test compares every line of a document laid out here with
+WeasyPrint's own layout, from the first page and part-way.
 """
-
 from __future__ import annotations
 
 import pickle
@@ -28,31 +31,34 @@ class Pagination:
     """What another layout of the same document needs to start at one of these pages.
 
     `entries[i]` is the page maker's entry for page i (0-based), `clean[i]` says whether page i
-    starts with nothing carried over from the page before it but flowing content, and `strings`
-    holds the named strings set on each page (by page number, 1-based)."""
+    starts with nothing carried over from the page before it but flowing content, `starts[i]`
+    which boxes page i starts in (see _boxes_at), and `strings` holds the named strings set on
+    each page (by page number, 1-based)."""
 
     entries: bytes          # pickled: resume_at, next_page, right_page, page_state per page
     clean: list
+    starts: list
     strings: dict
 
     def resumable_at(self, page: int) -> bool:
         return 0 < page < len(self.clean) and self.clean[page]
 
-    def seed(self, page: int) -> "Seed":
-        entries = pickle.loads(self.entries)[:page + 1]
-        strings = {name: {n: texts for n, texts in by_page.items() if n <= page}
-                   for name, by_page in self.strings.items()}
-        return Seed(page, pickle.dumps(entries), strings, self.clean[:page])
+    def seed(self, page: int, rejoin_after: str | None = None) -> "Seed":
+        return Seed(page, self, rejoin_after)
 
 
 @dataclass
 class Seed:
-    """Where a layout starts: page `start`, and the state of the earlier layout up to it."""
+    """Where a layout of an edited document starts: page `start` of an earlier layout.
+
+    With `rejoin_after`, the ID of the first element after an edit that changed text only, the
+    layout stops at the first page after that element's start that starts in the same boxes
+    as the earlier layout's page of the same number, at the same place, in the same state:
+    from there on the pages are the earlier layout's."""
 
     start: int
-    entries: bytes
-    strings: dict
-    clean: list
+    earlier: Pagination
+    rejoin_after: str | None = None
 
 
 def _fresh_remake_state() -> dict:
@@ -61,10 +67,11 @@ def _fresh_remake_state() -> dict:
 
 
 def render(html: str, base_url: str, stylesheets: list, seed: Seed | None = None):
-    """(document, pagination) for `html`; the document holds the pages from `seed.start` on.
+    """(document, pagination, rejoined) for `html`.
 
-    Returns (None, None) if the document uses what cannot be resumed; the caller then lays it
-    out the usual way."""
+    The document holds the pages from `seed.start` on, up to `rejoined`, the first page that
+    is the earlier layout's again (None: to the end). Returns (None, None, None) if the
+    document uses what cannot be resumed; the caller then lays it out the usual way."""
     from weasyprint import DEFAULT_OPTIONS, HTML
     from weasyprint.css.counters import CounterStyle
     from weasyprint.document import Document, DocumentMetadata, Page
@@ -80,14 +87,46 @@ def render(html: str, base_url: str, stylesheets: list, seed: Seed | None = None
         document.etree_element, context.style_for, context.get_image_from_uri,
         document.base_url, context.target_collector, counter_style, context.footnotes)
     if context.footnotes:
-        return None, None
+        return None, None, None
     made = _paginate(document, root_box, context, seed)
     if made is None:
-        return None, None
-    pages, pagination = made
+        return None, None, None
+    pages, pagination, rejoined = made
     return (Document([Page(p) for p in pages], DocumentMetadata(**get_html_metadata(document)),
                      document.url_fetcher, font_config, {}, options["output_intent"]),
-            pagination)
+            pagination, rejoined)
+
+
+def _last_strings(by_name: dict, number: int) -> dict:
+    """Each named string's value as a page after page `number` finds it before its own."""
+    last = {}
+    for name, by_page in by_name.items():
+        set_on = [n for n, texts in by_page.items() if n <= number and texts]
+        if set_on:
+            last[name] = by_page[max(set_on)][-1]
+    return last
+
+
+def _boxes_at(root_box, resume_at, ordinals: dict) -> list:
+    """The boxes a page starts in, from the root down: for each, its index among its parent's
+    children, its type, its element's place in the document and its pseudo-element. Where an
+    edit added or dropped a box (text where there was none, say), the boxes after it at that
+    level are not the same boxes, and this tells."""
+    found = []
+
+    def walk(box, stack):
+        for index, below in (stack or {}).items():
+            children = getattr(box, "children", None)
+            if not isinstance(children, (list, tuple)) or not 0 <= index < len(children):
+                found.append((index,))   # a position in a text, not a box
+                continue
+            child = children[index]
+            found.append((index, type(child).__name__, ordinals.get(child.element),
+                          child.element_tag))
+            walk(child, below)
+
+    walk(root_box, resume_at)
+    return found
 
 
 def _paginate(html, root_box, context, seed: Seed | None):
@@ -96,36 +135,30 @@ def _paginate(html, root_box, context, seed: Seed | None):
     from weasyprint.layout.page import make_margin_boxes, remake_page
 
     initialize_page_maker(context, root_box)
-    start = 0
+    start, earlier, marker = 0, [], None
     if seed is not None:
-        start = seed.start
-        context.page_maker = [(*entry, _fresh_remake_state())
-                              for entry in pickle.loads(seed.entries)]
-        for name, by_page in seed.strings.items():
+        start, marker = seed.start, seed.rejoin_after
+        earlier = pickle.loads(seed.earlier.entries)
+        context.page_maker = [(*entry, _fresh_remake_state()) for entry in earlier[:start + 1]]
+        for name, by_page in seed.earlier.strings.items():
             for number, texts in by_page.items():
-                context.string_set[name][number] = list(texts)
+                if number <= start:
+                    context.string_set[name][number] = list(texts)
     context.rendered_notes = []
-    pages, clean = [], []
+    ordinals = {element: n for n, element in enumerate(html.etree_element.iter())}
+    pages, clean, starts = [], [], []
+    # One bookmark per element, as layout_document keeps it.
+    seen: dict[str, list] = {"": [], "::before": [], "::after": []}
+    marker_seen = False
+    rejoined = None
     index = start
     while True:
         clean.append(not context.broken_out_of_flow and not context.reported_footnotes)
+        starts.append(_boxes_at(root_box, context.page_maker[index][0], ordinals))
         # As make_all_pages does before each page it makes.
         context.page_maker[index][-1].update(_fresh_remake_state())
         page, resume_at = remake_page(index, context, root_box, html)
         pages.append(page)
-        index += 1
-        if resume_at is None and not context.reported_footnotes:
-            break
-    context.page_maker = context.page_maker[:index + 1]
-    for *_, page_state, remake_state in context.page_maker:
-        # A page wants another pass: page-based counters that WeasyPrint would loop over.
-        if remake_state["content_changed"] or remake_state["pages_wanted"]:
-            return None
-        page_state[1]["pages"] = [index]
-
-    # One bookmark per element, as layout_document keeps it.
-    seen: dict[str, list] = {"": [], "::before": [], "::after": []}
-    for number, page in enumerate(pages, start + 1):
         for child in page.descendants():
             if child.bookmark_label:
                 tag = child.element_tag
@@ -138,13 +171,35 @@ def _paginate(html, root_box, context, seed: Seed | None):
                 return None
             if child.string_set and child.string_set != "none":
                 for name, text in child.string_set:
-                    context.string_set[name][number].append(text)
+                    context.string_set[name][index + 1].append(text)
+            if (marker and not marker_seen and child.element is not None
+                    and child.element.get("id") == marker):
+                marker_seen = True
+        index += 1
+        if resume_at is None and not context.reported_footnotes:
+            break
+        if marker_seen and _rejoins(context, seed, earlier, index,
+                                    _boxes_at(root_box, resume_at, ordinals)):
+            rejoined = index
+            break
+    if rejoined is not None:
+        # The pages from `rejoined` on are the earlier layout's, not to be made again.
+        context.page_maker = context.page_maker[:rejoined] + [
+            (*entry, _fresh_remake_state()) for entry in earlier[rejoined:]]
+    else:
+        context.page_maker = context.page_maker[:index + 1]
+    total = len(context.page_maker) - 1
+    for *_, page_state, remake_state in context.page_maker:
+        # A page wants another pass: page-based counters that WeasyPrint would loop over.
+        if remake_state["content_changed"] or remake_state["pages_wanted"]:
+            return None
+        page_state[1]["pages"] = [total]
     if any(v for by_page in context.running_elements.values() for v in by_page.values()):
         return None
 
     fixed = any(page.fixed_boxes for page in pages)
     if fixed and seed is not None:
-        return None   # fixed boxes repeat on every page, those before `start` too
+        return None   # fixed boxes repeat on every page, those not laid out here too
     for offset, page in enumerate(pages):
         root, footnote_area, note_area = page.children
         root.children = [*layout_fixed_boxes(context, pages[:offset], page), *root.children,
@@ -156,9 +211,31 @@ def _paginate(html, root_box, context, seed: Seed | None):
         page.children = tuple(children)
         layout_backgrounds(page, context.get_image_from_uri)
 
-    pagination = Pagination(
-        entries=pickle.dumps([entry[:4] for entry in context.page_maker]),
-        clean=[False] * (start + len(pages)) if fixed else (seed.clean if seed else []) + clean,
-        strings={name: {n: list(texts) for n, texts in by_page.items()}
-                 for name, by_page in context.string_set.items()})
-    return pages, pagination
+    strings = {name: {n: list(texts) for n, texts in by_page.items() if texts}
+               for name, by_page in context.string_set.items()}
+    if rejoined is not None:
+        clean += seed.earlier.clean[rejoined:]
+        starts += seed.earlier.starts[rejoined:]
+        for name, by_page in seed.earlier.strings.items():
+            strings.setdefault(name, {}).update(
+                {n: texts for n, texts in by_page.items() if n > rejoined})
+    if fixed:
+        clean = [False] * total
+    elif seed is not None:
+        clean = seed.earlier.clean[:start] + clean
+        starts = seed.earlier.starts[:start] + starts
+    return pages, Pagination(pickle.dumps([entry[:4] for entry in context.page_maker]), clean,
+                             starts, strings), rejoined
+
+
+def _rejoins(context, seed: Seed, earlier: list, index: int, boxes: list) -> bool:
+    """Whether page `index` starts as the earlier layout's did: in the same boxes, at the same
+    place, in the same state, with nothing carried over and the same named strings in force.
+    What follows is unchanged (see Seed), so from there on every page is the earlier one."""
+    if (index >= len(seed.earlier.clean) or not seed.earlier.clean[index]
+            or context.broken_out_of_flow or context.reported_footnotes):
+        return False
+    if (tuple(context.page_maker[index][:4]) != tuple(earlier[index])
+            or boxes != seed.earlier.starts[index]):
+        return False
+    return _last_strings(context.string_set, index) == _last_strings(seed.earlier.strings, index)

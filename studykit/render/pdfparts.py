@@ -36,6 +36,8 @@ from .paginate import Pagination, Seed, render as paginate
 PT = 0.75
 # Bump when what a part's record holds changes: cached parts of older formats are not reused.
 PART_FORMAT = 7
+# Likewise for what a part keeps to be laid out part-way after an edit (paginate.Pagination).
+RESUME_FORMAT = 1
 STAND_IN_CLASS = "pgref"
 
 
@@ -59,8 +61,10 @@ class PartLayout:
     key: str = ""        # in the cache of parts
     # What a later layout of an edited part needs to start part-way (None: it cannot).
     pagination: Pagination | None = None
-    # The page this layout started at; the pages before it came from an earlier layout.
+    # The page this layout started at, and the first after it that is the earlier layout's
+    # again (0: none); the other pages came from an earlier layout.
     resumed_from: int = 0
+    rejoined_at: int = 0
 
     def record(self) -> dict:
         return {"format": PART_FORMAT, "pages": self.pages, "anchors": self.anchors,
@@ -195,22 +199,25 @@ class Resume:
 @gc_paused()
 def layout_part(html: str, base_url: str, resume: Resume | None = None) -> PartLayout:
     """Lay out one part (run in a worker process: everything returned is plain data), from
-    `resume`'s page on if given: the PDF then holds only the pages from there on."""
+    `resume`'s page on if given: the PDF then holds only the pages laid out (see Seed)."""
     page_html, stylesheets = _split_style(html, base_url)
-    document, pagination = paginate(page_html, base_url, stylesheets,
-                                    resume.seed if resume else None)
+    document, pagination, rejoined = paginate(page_html, base_url, stylesheets,
+                                              resume.seed if resume else None)
     if document is None:
         # Not a document that can be laid out part-way: WeasyPrint's own layout.
         document, resume = render_html(html, base_url), None
     start = resume.seed.start if resume else 0
+
+    def from_earlier(kind: str, before: bool) -> list:
+        return [item for item in resume.record[kind]
+                if (item[0] < start if before else rejoined and item[0] >= rejoined)]
+
     anchors: dict = {}
     links, bookmarks, stamps = [], [], []
     if resume:
-        old = resume.record
-        anchors = {name: at for name, at in old["anchors"].items() if at[0] < start}
-        links = [link for link in old["links"] if link[0] < start]
-        bookmarks = [mark for mark in old["bookmarks"] if mark[0] < start]
-        stamps = [stamp for stamp in old["stamps"] if stamp[0] < start]
+        anchors = {name: at for name, at in resume.record["anchors"].items() if at[0] < start}
+        links, bookmarks, stamps = (from_earlier(kind, True)
+                                    for kind in ("links", "bookmarks", "stamps"))
     for i, page in enumerate(document.pages, start):
         for name, (x, y, *_) in page.anchors.items():
             anchors.setdefault(name, [i, x * PT, y * PT])
@@ -238,17 +245,27 @@ def layout_part(html: str, base_url: str, resume: Resume | None = None) -> PartL
             bookmarks.append([i, level, label, x * PT, y * PT])
         stamps.extend(_stand_ins(page._page_box, i))
     pdf = document.write_pdf()
-    return PartLayout(pdf=pdf, pages=start + len(document.pages), anchors=anchors, links=links,
-                      bookmarks=bookmarks, stamps=stamps, pagination=pagination,
-                      resumed_from=start)
+    pages = start + len(document.pages)
+    if rejoined:
+        pages = len(resume.seed.earlier.clean)
+        for name, at in resume.record["anchors"].items():
+            if at[0] >= rejoined:
+                anchors.setdefault(name, at)
+        links += from_earlier("links", False)
+        bookmarks += from_earlier("bookmarks", False)
+        stamps += from_earlier("stamps", False)
+    return PartLayout(pdf=pdf, pages=pages, anchors=anchors, links=links, bookmarks=bookmarks,
+                      stamps=stamps, pagination=pagination, resumed_from=start,
+                      rejoined_at=rejoined or 0)
 
 
-def _splice(earlier: bytes, start: int, later: bytes) -> bytes:
-    """The first `start` pages of one PDF followed by every page of another."""
+def _splice(earlier: bytes, start: int, middle: bytes, end: int = 0) -> bytes:
+    """The pages of `earlier` before `start`, every page of `middle`, then the pages of
+    `earlier` from `end` on (none if `end` is 0)."""
     fitz = pymupdf()
-    with fitz.open("pdf", earlier) as doc, fitz.open("pdf", later) as tail:
-        doc.delete_pages(from_page=start, to_page=doc.page_count - 1)
-        doc.insert_pdf(tail)
+    with fitz.open("pdf", earlier) as doc, fitz.open("pdf", middle) as new:
+        doc.delete_pages(from_page=start, to_page=(end or doc.page_count) - 1)
+        doc.insert_pdf(new, start_at=start)
         # garbage=1 drops the fonts and images only the replaced pages used.
         return doc.tobytes(garbage=1, deflate=True, use_objstms=1)
 
@@ -310,7 +327,8 @@ class PartCache:
             if part.pagination is not None and html is not None:
                 # Kept before the record: a part with a record has all it needs.
                 with atomic_path(self.folder / f"{key}.resume") as tmp:
-                    tmp.write_bytes(pickle.dumps({"html": zlib.compress(html.encode(), 1),
+                    tmp.write_bytes(pickle.dumps({"format": RESUME_FORMAT,
+                                                  "html": zlib.compress(html.encode(), 1),
                                                   "pagination": part.pagination}))
             with atomic_path(self.folder / f"{key}.json") as tmp:
                 tmp.write_text(json.dumps(part.record()), "utf-8")
@@ -350,11 +368,13 @@ class PartCache:
                 kept = pickle.load(f)
             record = json.loads((self.folder / f"{key}.json").read_text("utf-8"))
             pdf = (self.folder / f"{key}.pdf").read_bytes()
+            if kept["format"] != RESUME_FORMAT:
+                return None
             earlier = zlib.decompress(kept["html"]).decode()
             pagination: Pagination = kept["pagination"]
         except Exception:   # noqa: BLE001 - an entry that cannot be read only costs time
             return None
-        if record.get("format") != PART_FORMAT:
+        if record.get("format") != PART_FORMAT or _LOOKS_BACK.search(html.partition("<body")[0]):
             return None
         edit = _first_difference(earlier, html)
         for match in reversed(list(_ID.finditer(html, 0, edit))):
@@ -366,7 +386,7 @@ class PartCache:
             return None
         if not pagination.resumable_at(start):
             return None
-        return (Resume(pagination.seed(start),
+        return (Resume(pagination.seed(start, _rejoin_marker(earlier, html, edit)),
                        {k: record[k] for k in ("anchors", "links", "bookmarks", "stamps")}),
                 pdf)
 
@@ -419,6 +439,27 @@ class PartCache:
 
 
 _ID = re.compile(r'\sid="([^"]+)"')
+# Selectors by which an element's style depends on what follows it: with one of these in the
+# style sheet, an edit may restyle what comes before it, and no part is laid out part-way.
+_LOOKS_BACK = re.compile(r":(last-child|last-of-type|nth-last-|only-child|only-of-type|empty|has)")
+
+
+def _rejoin_marker(earlier: str, html: str, edit: int) -> str | None:
+    """The ID of the first element after the edit, if the edit changed only text, within one
+    text node: then every element is what it was, and from that element on the document is
+    the same (see paginate.Seed; the boxes may still differ, which paginate checks)."""
+    same_end = min(_first_difference(earlier[::-1], html[::-1]),
+                   len(earlier) - edit, len(html) - edit)
+    body = html.find("<body")
+    if body < 0 or edit < body:
+        return None
+    for text in (earlier, html):
+        changed = text[edit:len(text) - same_end]
+        in_tag = text.rfind("<", 0, edit) > text.rfind(">", 0, edit)
+        if "<" in changed or ">" in changed or in_tag:
+            return None
+    found = _ID.search(html, len(html) - same_end)
+    return found.group(1) if found else None
 
 
 def _first_difference(a: str, b: str) -> int:
@@ -480,7 +521,7 @@ def lay_out(htmls: Iterable[tuple[int, str]], base_url: str, cache: PartCache,
     def keep(i: int, part: PartLayout) -> None:
         if part.resumed_from:
             # Here, not in the worker, which would import PyMuPDF for it first.
-            part.pdf = _splice(earlier[i], part.resumed_from, part.pdf)
+            part.pdf = _splice(earlier[i], part.resumed_from, part.pdf, part.rejoined_at)
         parts[i] = part
         cache.put(keys[i], part, texts[i])
 
