@@ -628,6 +628,45 @@ def test_parts_made_in_any_order_come_back_in_document_order(tmp_path):
                 PartCache(None, salt=""), pool=InlineExecutor())
 
 
+def test_where_an_edit_is_found_and_whether_its_part_can_rejoin_the_earlier_layout():
+    from studykit.render.pdfparts import _first_difference, _rejoin_marker
+
+    assert _first_difference("abcdef", "abcxef") == 3
+    assert _first_difference("abc", "abcd") == 3
+    assert _first_difference("same", "same") == 4
+    assert _first_difference("", "x") == 0
+
+    page = ('<html><head><style>p {{}}</style></head><body><p id="a">One {} two.</p>'
+            '<p id="b">Three <em>four</em>.</p><p id="c">Five.</p></body></html>')
+    before = page.format("old")
+
+    def marker(after: str):
+        return _rejoin_marker(before, after, _first_difference(before, after))
+
+    assert marker(page.format("new words")) == "b"       # text only: from the next ID on
+    assert marker(page.format("")) == "b"                 # text removed
+    assert marker(before.replace("Three", "3")) == "c"
+    # Markup added or removed, an attribute changed, the head changed: no rejoining.
+    assert marker(page.format("<b>new</b>")) is None
+    assert marker(before.replace("<em>four</em>", "four")) is None
+    assert marker(before.replace('id="b"', 'id="b" class="x"')) is None
+    assert marker(before.replace("p {}", "p { color: red }")) is None
+    assert marker(before.replace("Five.", "Six.")) is None   # no ID after the edit
+
+
+def test_the_cache_names_each_part_s_latest_layout_and_forgets_pruned_ones(tmp_path):
+    cache = PartCache(tmp_path / "parts", salt="")
+    html = "<html><head><style>p {{}}</style></head><body><p id='a'>{}</p></body></html>"
+    first = lay_out([(0, html.format("one"))], str(tmp_path), cache, pool=InlineExecutor())
+    line = cache.line(0, html.format("one"))
+    assert line == cache.line(0, html.format("two")) != cache.line(1, html.format("one"))
+    assert cache.lines() == {line: first[0].key}
+    second = lay_out([(0, html.format("two"))], str(tmp_path), cache, pool=InlineExecutor())
+    assert cache.lines() == {line: second[0].key}
+    cache.prune({"none"}, spare=0)
+    assert cache.lines() == {}
+
+
 def test_parts_stamped_by_workers_read_the_same_as_parts_stamped_here(kit, tmp_path):
     from studykit.render.base import pool_scope, worker_pool
 

@@ -344,15 +344,15 @@ class PartCache:
         return found if isinstance(found, dict) else {}
 
     def set_lines(self, latest: dict[str, str]) -> None:
-        if self.folder is None:
-            return
         lines = self.lines()
-        if all(lines.get(line) == key for line, key in latest.items()):
-            return
+        if self.folder is not None and any(lines.get(k) != v for k, v in latest.items()):
+            self._write_lines({**lines, **latest})
+
+    def _write_lines(self, lines: dict[str, str]) -> None:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             with atomic_path(self.folder / "lines.json") as tmp:
-                tmp.write_text(json.dumps({**lines, **latest}), "utf-8")
+                tmp.write_text(json.dumps(lines), "utf-8")
         except OSError:
             pass
 
@@ -436,6 +436,11 @@ class PartCache:
         for files in by_age[spare:]:
             for _, f in files:
                 f.unlink(missing_ok=True)
+        lines = self.lines()
+        alive = {line: key for line, key in lines.items()
+                 if (self.folder / f"{key}.json").exists()}
+        if alive != lines:
+            self._write_lines(alive)
 
 
 _ID = re.compile(r'\sid="([^"]+)"')
