@@ -129,6 +129,26 @@ def _boxes_at(root_box, resume_at, ordinals: dict) -> list:
     return found
 
 
+def _pseudo(tag: str) -> str:
+    return next((s for s in ("::before", "::after") if tag.endswith(s)), "")
+
+
+def _continued(root_box, resume_at) -> list:
+    """The boxes a page starts inside, continued from the page before it."""
+    found = []
+
+    def walk(box, stack):
+        for index, below in (stack or {}).items():
+            children = getattr(box, "children", None)
+            if below is not None and isinstance(children, (list, tuple)) \
+                    and 0 <= index < len(children):
+                found.append(children[index])
+                walk(children[index], below)
+
+    walk(root_box, resume_at)
+    return found
+
+
 def _paginate(html, root_box, context, seed: Seed | None):
     from weasyprint.layout import initialize_page_maker, layout_fixed_boxes
     from weasyprint.layout.background import layout_backgrounds
@@ -147,8 +167,12 @@ def _paginate(html, root_box, context, seed: Seed | None):
     context.rendered_notes = []
     ordinals = {element: n for n, element in enumerate(html.etree_element.iter())}
     pages, clean, starts = [], [], []
-    # One bookmark per element, as layout_document keeps it.
+    # One bookmark per element, as layout_document keeps it: an element continued from the
+    # page before `start` had its bookmark there.
     seen: dict[str, list] = {"": [], "::before": [], "::after": []}
+    if seed is not None:
+        for box in _continued(root_box, earlier[start][0]):
+            seen[_pseudo(box.element_tag)].append(box.element)
     marker_seen = False
     rejoined = None
     index = start
@@ -161,12 +185,10 @@ def _paginate(html, root_box, context, seed: Seed | None):
         pages.append(page)
         for child in page.descendants():
             if child.bookmark_label:
-                tag = child.element_tag
-                which = next((s for s in ("::before", "::after") if tag.endswith(s)), "")
-                if child.element in seen[which]:
+                if child.element in seen[_pseudo(child.element_tag)]:
                     child.bookmark_label = ""
                 else:
-                    seen[which].append(child.element)
+                    seen[_pseudo(child.element_tag)].append(child.element)
             if child.missing_link:
                 return None
             if child.string_set and child.string_set != "none":
