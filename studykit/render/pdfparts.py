@@ -337,6 +337,8 @@ class PartCache:
 
     def lines(self) -> dict[str, str]:
         """The key of each line's latest part."""
+        if self.folder is None:
+            return {}
         try:
             found = json.loads((self.folder / "lines.json").read_text("utf-8"))
         except (OSError, ValueError, TypeError):
@@ -357,8 +359,8 @@ class PartCache:
             pass
 
     def resume_for(self, key: str | None, html: str) -> tuple[Resume, bytes] | None:
-        """Where an edited part's layout may start: the page before the one where the first
-        element with an anchor before the edit starts, in the cached part `key`. Content
+        """Where an edited part's layout may start: the page before the one where the last
+        element with an anchor ahead of the edit starts, in the cached part `key`. Content
         before the edit lays out as before, and no page's break looks further ahead than the
         next page; the page before is laid out again all the same, as its end may change."""
         if self.folder is None or not key:
@@ -507,9 +509,10 @@ def lay_out(htmls: Iterable[tuple[int, str]], base_url: str, cache: PartCache,
     early = None
     for i, html in htmls:
         keys[i] = cache.key(html)
-        lines[i] = cache.line(i, html)
         texts[i] = html
         parts[i] = cache.get(keys[i])
+        if resumable:
+            lines[i] = cache.line(i, html)
         if parts[i] is None and resumable:
             found = cache.resume_for(latest.get(lines[i]), html)
             extra[i] = (found[0] if found else None,)
@@ -548,7 +551,7 @@ def lay_out(htmls: Iterable[tuple[int, str]], base_url: str, cache: PartCache,
     for i, part in enumerate(ordered):
         part.key = keys[i]
     if resumable:
-        cache.set_lines({lines[i]: keys[i] for i in keys})
+        cache.set_lines({lines[i]: keys[i] for i in lines})
     cache.prune(set(keys.values()), spare=4 * len(keys))
     return ordered  # type: ignore[return-value]
 
