@@ -107,46 +107,33 @@ def _last_strings(by_name: dict, number: int) -> dict:
     return last
 
 
+def _path(root_box, resume_at):
+    """(index, box or None for a position in a text, skip stack below) for each step of a
+    resume point, from the root down."""
+    def walk(box, stack):
+        for index, below in (stack or {}).items():
+            children = getattr(box, "children", None)
+            if not isinstance(children, (list, tuple)) or not 0 <= index < len(children):
+                yield index, None, below
+                continue
+            yield index, children[index], below
+            yield from walk(children[index], below)
+
+    return walk(root_box, resume_at)
+
+
 def _boxes_at(root_box, resume_at, ordinals: dict) -> list:
     """The boxes a page starts in, from the root down: for each, its index among its parent's
     children, its type, its element's place in the document and its pseudo-element. Where an
     edit added or dropped a box (text where there was none, say), the boxes after it at that
     level are not the same boxes, and this tells."""
-    found = []
-
-    def walk(box, stack):
-        for index, below in (stack or {}).items():
-            children = getattr(box, "children", None)
-            if not isinstance(children, (list, tuple)) or not 0 <= index < len(children):
-                found.append((index,))   # a position in a text, not a box
-                continue
-            child = children[index]
-            found.append((index, type(child).__name__, ordinals.get(child.element),
-                          child.element_tag))
-            walk(child, below)
-
-    walk(root_box, resume_at)
-    return found
+    return [(index,) if box is None else
+            (index, type(box).__name__, ordinals.get(box.element), box.element_tag)
+            for index, box, _ in _path(root_box, resume_at)]
 
 
 def _pseudo(tag: str) -> str:
     return next((s for s in ("::before", "::after") if tag.endswith(s)), "")
-
-
-def _continued(root_box, resume_at) -> list:
-    """The boxes a page starts inside, continued from the page before it."""
-    found = []
-
-    def walk(box, stack):
-        for index, below in (stack or {}).items():
-            children = getattr(box, "children", None)
-            if below is not None and isinstance(children, (list, tuple)) \
-                    and 0 <= index < len(children):
-                found.append(children[index])
-                walk(children[index], below)
-
-    walk(root_box, resume_at)
-    return found
 
 
 def _paginate(html, root_box, context, seed: Seed | None):
@@ -171,14 +158,17 @@ def _paginate(html, root_box, context, seed: Seed | None):
     # page before `start` had its bookmark there.
     seen: dict[str, list] = {"": [], "::before": [], "::after": []}
     if seed is not None:
-        for box in _continued(root_box, earlier[start][0]):
-            seen[_pseudo(box.element_tag)].append(box.element)
+        # The boxes a page starts inside are continued from the page before.
+        for _, box, below in _path(root_box, earlier[start][0]):
+            if box is not None and below is not None:
+                seen[_pseudo(box.element_tag)].append(box.element)
     marker_seen = False
     rejoined = None
     index = start
+    boxes = _boxes_at(root_box, context.page_maker[index][0], ordinals)
     while True:
         clean.append(not context.broken_out_of_flow and not context.reported_footnotes)
-        starts.append(_boxes_at(root_box, context.page_maker[index][0], ordinals))
+        starts.append(boxes)
         # As make_all_pages does before each page it makes.
         context.page_maker[index][-1].update(_fresh_remake_state())
         page, resume_at = remake_page(index, context, root_box, html)
@@ -200,8 +190,8 @@ def _paginate(html, root_box, context, seed: Seed | None):
         index += 1
         if resume_at is None and not context.reported_footnotes:
             break
-        if marker_seen and _rejoins(context, seed, earlier, index,
-                                    _boxes_at(root_box, resume_at, ordinals)):
+        boxes = _boxes_at(root_box, resume_at, ordinals)
+        if marker_seen and _rejoins(context, seed, earlier, index, boxes):
             rejoined = index
             break
     if rejoined is not None:

@@ -369,7 +369,6 @@ class PartCache:
             with open(self.folder / f"{key}.resume", "rb") as f:
                 kept = pickle.load(f)
             record = json.loads((self.folder / f"{key}.json").read_text("utf-8"))
-            pdf = (self.folder / f"{key}.pdf").read_bytes()
             if kept["format"] != RESUME_FORMAT:
                 return None
             earlier = zlib.decompress(kept["html"]).decode()
@@ -387,6 +386,10 @@ class PartCache:
         else:
             return None
         if not pagination.resumable_at(start):
+            return None
+        try:
+            pdf = (self.folder / f"{key}.pdf").read_bytes()
+        except OSError:
             return None
         return (Resume(pagination.seed(start, _rejoin_marker(earlier, html, edit)),
                        {k: record[k] for k in ("anchors", "links", "bookmarks", "stamps")}),
