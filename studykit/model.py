@@ -8,6 +8,9 @@ from pathlib import Path
 DIFFICULTIES = ("easy", "medium", "hard", "expert")
 # One letter per level, so a difficulty reads without colour (black-and-white print).
 DIFFICULTY_LETTERS = {"easy": "E", "medium": "M", "hard": "H", "expert": "X"}
+# The CPython feature releases the answers describe (docs/CONTENT_GUIDE.md). The outputs name the
+# ones no sample was executed on, so a reader knows which statements rest on documentation alone.
+DESCRIBED_VERSIONS = ((3, 10), (3, 11), (3, 12), (3, 13), (3, 14), (3, 15))
 
 
 @dataclass(frozen=True)

@@ -20,10 +20,11 @@ from click.testing import CliRunner
 import build
 from studykit import checker
 from studykit.api import Project
+from studykit.model import DESCRIBED_VERSIONS
 from studykit.render.base import TEMPLATES_DIR, BuildContext, InlineExecutor
 from studykit.render.handbook import (CODE_COLUMNS, LIST_COLUMNS, MARGIN_BOTTOM, MARKS, PAPERS,
                                       PRINTABLE_INSET, QUOTE_COLUMNS, TEXT_WIDTH,
-                                      HandbookRenderer, markdown_html)
+                                      HandbookRenderer, _and_list, markdown_html)
 from studykit.render.pdfparts import PartCache, _walk, lay_out
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -185,6 +186,32 @@ def test_cover(pdf, kit):
     assert f"{len(kit.questions)} of {len(kit.bank)} questions answered" in text
     for letter, name in (("E", "Easy"), ("M", "Medium"), ("H", "Hard"), ("X", "Expert")):
         assert f"{letter} {name}" in text
+
+
+def test_cover_and_guide_say_which_versions_no_sample_ran_on(pdf):
+    ran = {tuple(map(int, i.version.split(".")[:2])) for i in checker.discover(all_pythons=True)}
+    not_run = [f"{a}.{b}" for a, b in DESCRIBED_VERSIONS if (a, b) not in ran]
+    assert not_run, "this machine runs every described version: the sentence is not printed"
+    named = not_run[0] if len(not_run) == 1 else ", ".join(not_run[:-1]) + " and " + not_run[-1]
+    cover, guide = _norm(pdf[0].get_text()), _norm(pdf[1].get_text())
+    assert "DESCRIBES CPython 3.10 to 3.15" in cover   # the heading is set in capitals
+    assert f"statements about {named} come from the documentation and CPython's source" in cover
+    assert f"No sample was run on {named}" in guide
+
+
+def test_no_version_is_named_as_unexecuted_when_every_one_ran():
+    import jinja2
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR / "handbook"),
+                             autoescape=True)
+    common = dict(title="T", subtitle="S", interpreters=["CPython 3.10.0"], build_date="d",
+                  described="CPython 3.10 to 3.15", answered=0, total=0, levels=[], chapters=[],
+                  letters={}, marks={}, page_of=lambda anchor: "")
+    every = _norm(re.sub(r"<[^>]+>", " ", env.get_template("front.html.j2").render(
+        **common, not_run="")))
+    assert "Describes CPython 3.10 to 3.15" in every
+    assert "statements about" not in every and "No sample was run" not in every
+    assert _and_list(["3.15"]) == "3.15"
+    assert _and_list(["3.10", "3.14", "3.15"]) == "3.10, 3.14 and 3.15"
 
 
 def test_every_answered_question_is_in_the_book_once_as_a_heading(pdf, kit):

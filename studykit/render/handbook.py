@@ -25,7 +25,7 @@ from markupsafe import Markup, escape
 
 from ..errors import RenderError
 from ..markdown import inline_code, to_html
-from ..model import DIFFICULTIES, DIFFICULTY_LETTERS, Question, Sample, Topic
+from ..model import DESCRIBED_VERSIONS, DIFFICULTIES, DIFFICULTY_LETTERS, Question, Sample, Topic
 from .base import BuildContext, Renderer
 from .fragments import Fragments
 from .highlight import highlight_lines, style_css
@@ -60,6 +60,19 @@ MARKS = {
     "hard": ("\u25b2", "#e65100"),     # triangle
     "expert": ("\u25c6", "#b71c1c"),   # diamond
 }
+
+
+def _version_span(versions) -> str:
+    first, last = versions[0], versions[-1]
+    return f"CPython {first[0]}.{first[1]} to {last[0]}.{last[1]}"
+
+
+def _and_list(items: list[str]) -> str:
+    if len(items) < 2:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
 LEVEL_MEANING = {
     "easy": "everyday Python every candidate should answer without hesitation",
     "medium": "how the language works underneath; expected of a working Python developer",
@@ -232,9 +245,12 @@ class HandbookRenderer(Renderer):
         levels = [{"name": d, "letter": DIFFICULTY_LETTERS[d], "shape": MARKS[d][0],
                    "answered": answered[d], "total": in_bank[d], "meaning": LEVEL_MEANING[d]}
                   for d in DIFFICULTIES]
+        ran = {i.version_key.release[:2] for i in ctx.interpreters}
         env = self._env(ctx)
         return Markup(env.get_template("front.html.j2").render(
             title=TITLE, subtitle=SUBTITLE, interpreters=[i.label for i in ctx.interpreters],
+            described=_version_span(DESCRIBED_VERSIONS),
+            not_run=_and_list([f"{a}.{b}" for a, b in DESCRIBED_VERSIONS if (a, b) not in ran]),
             build_date=ctx.build_date.isoformat(), answered=len(kit.questions),
             total=len(kit.bank), levels=levels, chapters=self.chapters(ctx),
             letters=DIFFICULTY_LETTERS, marks=MARKS, page_of=self.page_of))
