@@ -55,10 +55,13 @@ class Sandbox:
         for path in self.hidden:
             cmd += ["--size", size, "--tmpfs", path]
         # The interpreter may live in a hidden folder (pyenv's are under ~/.pyenv): its prefix
-        # comes back, read-only, on top of the tmpfs that hid it.
-        prefix = str(Path(os.path.realpath(executable)).parents[1])
-        if any(_within(prefix, h) for h in self.hidden):
-            cmd += ["--ro-bind", prefix, prefix]
+        # comes back, read-only, on top of the tmpfs that hid it. A prefix that is the home
+        # itself (~/bin/python) or holds the kit brings back only its bin and lib folders.
+        prefix = Path(os.path.realpath(executable)).parents[1]
+        if any(_within(str(prefix), h) for h in self.hidden):
+            wide = any(_within(str(p), str(prefix)) for p in (Path.home(), KIT_ROOT))
+            for folder in sorted(prefix.glob("lib*")) + [prefix / "bin"] if wide else [prefix]:
+                cmd += ["--ro-bind", str(folder), str(folder)]
         cmd += ["--bind", work_s, work_s]
         # Last, once every mount point inside them exists: a write into a hidden folder fails
         # (EROFS) instead of landing in a tmpfs that vanishes. /tmp stays an ordinary, private one.

@@ -259,3 +259,13 @@ def test_hidden_folders_are_resolved_and_not_nested(tmp_path):
     hidden = sandbox.hidden_folders([inner, tmp_path / "absent"])
     assert "/tmp" in hidden and str(sandbox.KIT_ROOT) in hidden
     assert not any(h.startswith("/tmp/") for h in hidden)
+
+
+def test_an_interpreter_in_the_home_folder_brings_back_only_its_own_folders(tmp_path):
+    box = sandbox.Sandbox("bwrap", (str(Path.home()),))
+    pyenv = Path.home() / ".pyenv/versions/3.12.1/bin/python3"
+    cmd = " ".join(box.command(["python"], tmp_path, str(pyenv)))
+    assert f"--ro-bind {pyenv.parents[1]} {pyenv.parents[1]} " in cmd
+    cmd = " ".join(box.command(["python"], tmp_path, str(Path.home() / "bin/python3")))
+    assert f"--ro-bind {Path.home()} " not in cmd
+    assert f"--ro-bind {Path.home() / 'bin'} {Path.home() / 'bin'} " in cmd
