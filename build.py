@@ -22,6 +22,7 @@ from studykit.api import RENDERERS, NotAvailable, Project
 from studykit.coverage import coverage_table
 from studykit.errors import ContentError, KitError
 from studykit.model import DIFFICULTIES, Selection, parse_numbers
+from studykit.sandbox import MODES as SANDBOX_MODES
 from studykit.render.base import (InlineExecutor, PartsFirst, gc_paused, pool_scope, stop_pool,
                                   worker_pool)
 from studykit.updater import apply_updates, describe, plan_updates
@@ -118,11 +119,14 @@ def _selection(topics, difficulties, numbers) -> Selection:
               default=None, help="Output folder (default: output/ beside build.py).")
 @click.option("--no-cache", is_flag=True,
               help="Run every sample and render every output again, ignoring .cache/.")
+@click.option("--sandbox", type=click.Choice(SANDBOX_MODES), default="auto", envvar="KIT_SANDBOX",
+              show_default=True, help="Run samples under bubblewrap: where it works (auto), "
+              "always or fail (required), never (off). Also KIT_SANDBOX.")
 @click.option("--debug", is_flag=True, help="Show Python tracebacks for errors.")
 @click.pass_context
-def cli(ctx: click.Context, content_dir, output_dir, no_cache, debug):
+def cli(ctx: click.Context, content_dir, output_dir, no_cache, sandbox, debug):
     """Build the Python interview study kit from content/ into output/."""
-    project = Project(use_cache=not no_cache)
+    project = Project(use_cache=not no_cache, sandbox=sandbox)
     if content_dir:
         project.content_dir = content_dir
     if output_dir:
@@ -154,6 +158,8 @@ def _run_check(project: Project, kit, interpreters, timeout: float, jobs: int | 
     report = project.check(kit, interpreters, timeout=timeout, jobs=jobs,
                            progress=_progress("checking samples"))
     elapsed = time.perf_counter() - started
+    if report.notice:
+        click.echo(report.notice, err=True)
 
     groups: dict[tuple, list] = defaultdict(list)
     for o in report.failures:
@@ -221,11 +227,16 @@ def _interpreters(python_paths, all_pythons: bool):
 @click.option("--timeout", type=float, default=checker.DEFAULT_TIMEOUT, show_default=True,
               help="Seconds a sample may run.")
 @click.option("--jobs", type=int, default=None, help="Samples run at once (default: cores).")
+@click.option("--sandbox", type=click.Choice(SANDBOX_MODES), default=None,
+              help="Run samples under bubblewrap: where it works (auto), always or "
+              "fail (required), never (off)  [default: the option before the command, or auto]")
 @filter_options
 @click.pass_obj
-def check(project: Project, python_paths, all_pythons, update, timeout, jobs, topics,
+def check(project: Project, python_paths, all_pythons, update, timeout, jobs, sandbox, topics,
           difficulties, numbers):
     """Run every code sample and compare its output with the expected output."""
+    if sandbox:
+        project.sandbox = sandbox
     kit = project.load(_selection(topics, difficulties, numbers))
     interpreters = _interpreters(python_paths, all_pythons)
     report = _run_check(project, kit, interpreters, timeout, jobs)

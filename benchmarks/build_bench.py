@@ -7,6 +7,7 @@ clock, the median of --runs runs where a stage is cheap enough to repeat.
     .venv/bin/python benchmarks/build_bench.py            # the real bank
     .venv/bin/python benchmarks/build_bench.py --scale 10 # also a bank ten times larger
     .venv/bin/python benchmarks/build_bench.py --quick    # skip the naive baseline and the scale test
+    .venv/bin/python benchmarks/build_bench.py --sections sandbox  # only the sandbox's overhead
 """
 
 from __future__ import annotations
@@ -155,8 +156,10 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3, help="repeats of the cheap measurements")
     ap.add_argument("--scale", type=int, default=0, help="also build a bank this many times larger")
     ap.add_argument("--quick", action="store_true", help="skip the naive baseline")
+    # The sandbox's pairs are two cold checks of the whole bank each (minutes): asked for only.
     ap.add_argument("--sections", default="check,stages,full,baseline,paired",
-                    help="comma-separated: check, stages, full, baseline, paired (default: all)")
+                    help="comma-separated: check, stages, full, baseline, paired, sandbox "
+                    "(default: all but sandbox)")
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="kit-bench-"))
@@ -187,6 +190,8 @@ def main() -> None:
                     if "full" in sections else f"(median of {args.runs})")
             line(f"naive single-pass handbook ({pages} pages)", naive, note)
 
+        if "sandbox" in sections:
+            sandbox_overhead(args, content, work)
         if "paired" in sections:
             clean_paired = paired(args, content, work)
             if "full" not in sections:
@@ -234,6 +239,26 @@ def paired(args, content: Path, work: Path) -> float:
     print(f"  median ratio of processor time {median(cpu_ratios):.2f} "
           f"({os.cpu_count()} cores)")
     return median(builds)
+
+
+def sandbox_overhead(args, content: Path, work: Path) -> None:
+    """A cold check of the whole bank on every interpreter, sandboxed and not, in pairs whose
+    order alternates (the second of a pair finds the page cache warmer): on a machine whose
+    speed drifts, the ratio of neighbours is steadier than the ratio of two medians. Wall time
+    only: a sandboxed sample is reaped by bwrap's init, so its processor time is not counted."""
+    print("sandbox overhead: cold check --all-pythons, --sandbox required against off, in pairs")
+    ratios = []
+    for i in range(args.runs):
+        times = {}
+        for mode in ("required", "off") if i % 2 == 0 else ("off", "required"):
+            shutil.rmtree(work / "cache-sandbox", ignore_errors=True)
+            times[mode], _ = run(["--sandbox", mode, "check", "--all-pythons"], content, work,
+                                 cache="cache-sandbox")
+        ratios.append(times["required"] / times["off"])
+        print(f"  pair {i + 1}: required {times['required']:.1f} s, off {times['off']:.1f} s, "
+              f"ratio {ratios[-1]:.3f}")
+    print(f"  median ratio {median(ratios):.3f}: the sandbox costs "
+          f"{100 * (median(ratios) - 1):+.1f}% (target: at most +10%)")
 
 
 def stage_times(args, content: Path, work: Path) -> None:

@@ -11,6 +11,7 @@ apt_packages=(
     libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig   # WeasyPrint
     fonts-dejavu-core fonts-noto-core fonts-noto-mono                  # handbook and cards
     fonts-crosextra-carlito fonts-liberation2                          # metric twins of the deck fonts
+    bubblewrap                                                         # the samples' sandbox (bwrap)
 )
 if [ "$mode" = test ]; then
     apt_packages+=(libreoffice-impress poppler-utils)                  # decks opened by a real client

@@ -35,6 +35,8 @@ class Project:
     cache_dir: Path = field(default_factory=lambda: Path(
         os.environ.get("KIT_CACHE_DIR") or PROJECT_ROOT / ".cache"))
     use_cache: bool = True
+    # How samples are confined: "auto", "required" or "off" (see studykit.sandbox).
+    sandbox: str = "auto"
     _cache: ResultCache | None = field(default=None, repr=False)
 
     def __getstate__(self) -> dict:
@@ -55,7 +57,11 @@ class Project:
         return self._cache
 
     def check(self, kit: Kit, interpreters: list[Interpreter], **kwargs) -> CheckReport:
-        return checker.check(kit, interpreters, cache=self.cache, **kwargs)
+        # The kit's own folders are hidden from samples wherever they are (the content and the
+        # cache may lie outside the kit's tree).
+        kwargs.setdefault("sandbox", self.sandbox)
+        return checker.check(kit, interpreters, cache=self.cache,
+                             hide=(self.content_dir, self.cache_dir, self.output_dir), **kwargs)
 
     def renderer(self, name: str, **options) -> Renderer:
         module_name, _, cls_name = RENDERERS[name].partition(":")

@@ -23,6 +23,7 @@ from packaging.version import Version
 
 from .model import Kit, Question, Sample
 from .output import atomic_write_text, read_json_dict
+from .sandbox import Sandbox, choose
 
 # Bump when the way samples are run changes, so cached results from the old way are not reused.
 RUNNER_VERSION = "2"
@@ -152,6 +153,9 @@ class RunResult:
     status: str
     exception: str | None = None
     truncated: bool = False
+    # Whether the run was confined: an unconfined result may differ (a sample that reads the
+    # home folder passes), so it is not reused by a run that sandboxes.
+    sandboxed: bool = False
 
 
 @dataclass
@@ -171,6 +175,8 @@ class CheckReport:
     interpreters: list[Interpreter]
     outcomes: list[Outcome] = field(default_factory=list)
     ran: int = 0
+    # Said once to the user when `auto` found no sandbox, so samples ran with their full rights.
+    notice: str = ""
 
     @property
     def failures(self) -> list[Outcome]:
@@ -299,19 +305,26 @@ def _read_capped(path: Path, cap: int) -> tuple[str, bool]:
     return data[:cap].decode("utf-8", errors="replace"), truncated
 
 
-def run_sample(code: str, interpreter: Interpreter, timeout: float = DEFAULT_TIMEOUT) -> RunResult:
-    """Run code as a script in a fresh process, own temp dir, scrubbed env and hard limits."""
+def run_sample(code: str, interpreter: Interpreter, timeout: float = DEFAULT_TIMEOUT,
+               sandbox: Sandbox | str | None = "auto") -> RunResult:
+    """Run code as a script in a fresh process, own temp dir, scrubbed env and hard limits;
+    confined by `sandbox` (a Sandbox, or a mode for sandbox.choose; None runs it unconfined)."""
+    if isinstance(sandbox, str):
+        sandbox = choose(sandbox)[0]
     base = Path(tempfile.mkdtemp(prefix="kit-sample-"))
-    cap = ProcessCap()
+    cap = ProcessCap(PROCESS_CAP + (Sandbox.EXTRA_PROCESSES if sandbox else 0))
     try:
         work = base / "work"
         work.mkdir()
         script = work / "sample.py"
         script.write_text(code, encoding="utf-8")
         out_path, err_path = base / "stdout", base / "stderr"
+        argv = [interpreter.executable, "-I", "sample.py"]
+        if sandbox is not None:
+            argv = sandbox.command(argv, work, interpreter.executable)
         with open(out_path, "wb") as out, open(err_path, "wb") as err:
             proc = subprocess.Popen(
-                [interpreter.executable, "-I", "sample.py"], cwd=work, stdin=subprocess.DEVNULL,
+                argv, cwd=work, stdin=subprocess.DEVNULL,
                 stdout=out, stderr=err, env=_scrubbed_env(str(work)), start_new_session=True,
                 preexec_fn=_limits(timeout, cap),
             )
@@ -329,7 +342,7 @@ def run_sample(code: str, interpreter: Interpreter, timeout: float = DEFAULT_TIM
                 proc.wait()
         stdout, truncated = _read_capped(out_path, OUTPUT_CAP)
         stderr, _ = _read_capped(err_path, OUTPUT_CAP)
-        rc = proc.returncode
+        rc = proc.returncode if sandbox is None else Sandbox.returncode(proc.returncode)
         last = _last_line(stderr)
         if status == "exited":
             if truncated:
@@ -345,7 +358,8 @@ def run_sample(code: str, interpreter: Interpreter, timeout: float = DEFAULT_TIM
             elif "MemoryError" in last:
                 status = "memory"
         return RunResult(stdout=stdout, stderr=stderr[-4000:], returncode=rc, status=status,
-                         exception=_exception_name(stderr), truncated=truncated)
+                         exception=_exception_name(stderr), truncated=truncated,
+                         sandboxed=sandbox is not None)
     finally:
         cap.close()
         shutil.rmtree(base, ignore_errors=True)
@@ -446,9 +460,13 @@ class ResultCache:
             h.update(b"\0")
         return h.hexdigest()
 
-    def get(self, key: str) -> RunResult | None:
+    def get(self, key: str, sandboxed: bool = False) -> RunResult | None:
+        """The cached run, if it was confined at least as much as a run now would be."""
         raw = self._data.get(key)
-        return RunResult(**raw) if raw else None
+        result = RunResult(**raw) if raw else None
+        if result is not None and sandboxed and not result.sandboxed:
+            return None
+        return result
 
     def put(self, key: str, result: RunResult) -> None:
         # A timeout may be the machine's load rather than the sample: run it again next time.
@@ -482,10 +500,13 @@ def applies(sample: Sample, interp: Interpreter) -> bool:
 
 def check(kit: Kit, interpreters: list[Interpreter], *, cache: ResultCache | None = None,
           timeout: float = DEFAULT_TIMEOUT, jobs: int | None = None,
-          progress: Callable[[int, int], None] | None = None) -> CheckReport:
-    """Check every sample of the kit on every interpreter; samples run in parallel."""
+          progress: Callable[[int, int], None] | None = None, sandbox: str = "auto",
+          hide: Iterable[Path] = ()) -> CheckReport:
+    """Check every sample of the kit on every interpreter; samples run in parallel, in the
+    sandbox `sandbox` asks for (see sandbox.choose), with the folders `hide` hidden from them."""
     cache = cache or ResultCache(None)
-    report = CheckReport(interpreters=interpreters)
+    confined, notice = choose(sandbox, hide)
+    report = CheckReport(interpreters=interpreters, notice=notice)
     pending: list[tuple[Outcome, str]] = []
     for q in kit.questions:
         for s in q.samples:
@@ -496,7 +517,7 @@ def check(kit: Kit, interpreters: list[Interpreter], *, cache: ResultCache | Non
                     outcome.reason = f"not for {interp.version} (python = \"{s.python}\")"
                     continue
                 key = cache.key(s.code, interp, timeout)
-                result = cache.get(key)
+                result = cache.get(key, sandboxed=confined is not None)
                 if result is None:
                     pending.append((outcome, key))
                 else:
@@ -507,7 +528,8 @@ def check(kit: Kit, interpreters: list[Interpreter], *, cache: ResultCache | Non
         progress(done, len(pending))
     workers = jobs or os.cpu_count() or 2
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(run_sample, o.sample.code, o.interpreter, timeout): (o, key)
+        futures = {pool.submit(run_sample, o.sample.code, o.interpreter, timeout, confined):
+                   (o, key)
                    for o, key in pending}
         try:
             for fut in as_completed(futures):
