@@ -104,7 +104,24 @@ def _bytecode_cache(cache_dir: Path | None) -> BytecodeCache | None:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError:
         return None   # a cache that cannot be written only costs time
-    return FileSystemBytecodeCache(str(folder))
+    return _SealedBytecodeCache(str(folder))
+
+
+class _SealedBytecodeCache(FileSystemBytecodeCache):
+    """Jinja's cache of compiled templates, its files sealed like every other cache file (see
+    cachefile): Jinja would load a damaged one, and lets a full disk's error through."""
+
+    def load_bytecode(self, bucket) -> None:
+        from ..cachefile import read_cache
+
+        data = read_cache(Path(self._get_cache_filename(bucket)))
+        if data is not None:
+            bucket.bytecode_from_string(data)
+
+    def dump_bytecode(self, bucket) -> None:
+        from ..cachefile import write_cache
+
+        write_cache(Path(self._get_cache_filename(bucket)), bucket.bytecode_to_string())
 
 
 _PAUSES = {"depth": 0, "resume": False}
