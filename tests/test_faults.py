@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURE_BANK, ROOT
+from conftest import FIXTURE_BANK, ROOT, hanging_build
 from studykit.render.pdfparts import pymupdf
 
 EPOCH = "1700000000"   # 2023-11-14 22:13:20 UTC
@@ -97,17 +97,7 @@ def test_a_second_build_waits_for_the_first_and_finds_its_work_done(tmp_path):
 def test_a_killed_build_does_not_leave_its_folder_locked(tmp_path):
     """The lock dies with the build, even while its workers (which hold none) live on."""
     started = tmp_path / "started"
-    hang = (
-        "import runpy, sys, time\n"
-        "import studykit.render.pdfparts as parts\n"
-        "def hang(*args, **kwargs):\n"
-        f"    open({str(started)!r}, 'a').close()\n"
-        "    time.sleep(120)\n"
-        "parts.layout_part = hang\n"
-        "import build\n"
-        "build._render_one = hang\n"
-        "sys.argv = sys.argv[1:]\n"
-        "build.cli()\n")
+    hang = hanging_build(started)
     build = subprocess.Popen([sys.executable, "-c", hang, *_args(tmp_path / "out")[1:]],
                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                              env=_env(tmp_path / "cache", PYTHONPATH=str(ROOT)),
@@ -222,34 +212,22 @@ def _as_before(out: Path, before: dict[str, bytes]) -> None:
     assert now == before   # byte for byte, and no .part file left behind
 
 
+@pytest.mark.parametrize("fault, says", [("full", "No space left on device"),
+                                         ("read-only", "Read-only file system")])
 @pytest.mark.parametrize("command, name", [("handbook", "handbook.pdf"),
                                            ("slides", "slides/01-alpha.pptx")])
-def test_a_full_disk_fails_the_output_with_one_line_and_keeps_the_old_one(warm, tmp_path,
-                                                                         command, name):
+def test_an_output_that_cannot_be_written_fails_with_one_line_and_keeps_the_old_one(
+        warm, tmp_path, fault, says, command, name):
     cache = _copy(warm[0], tmp_path / "cache")
     with _tmpfs(tmp_path / "out") as out:
         before = _previous_outputs(out)
-        _fill(out)
+        if fault == "full":
+            _fill(out)
+        else:   # root writes through permission bits: a read-only mount stops even root
+            subprocess.run(["mount", "-o", "remount,ro", str(out)], check=True)
         done = _build(cache, out, command)
         assert done.returncode == 3, done.stderr
-        assert done.stderr.splitlines() == [
-            f"error: cannot write {out / name}: No space left on device"]
-        _as_before(out, before)
-
-
-@pytest.mark.parametrize("command, name", [("handbook", "handbook.pdf"),
-                                           ("slides", "slides/01-alpha.pptx")])
-def test_a_read_only_output_folder_fails_with_one_line_and_keeps_the_old_one(warm, tmp_path,
-                                                                            command, name):
-    # Root writes through permission bits: a read-only mount stops even root.
-    cache = _copy(warm[0], tmp_path / "cache")
-    with _tmpfs(tmp_path / "out") as out:
-        before = _previous_outputs(out)
-        subprocess.run(["mount", "-o", "remount,ro", str(out)], check=True)
-        done = _build(cache, out, command)
-        assert done.returncode == 3, done.stderr
-        assert done.stderr.splitlines() == [
-            f"error: cannot write {out / name}: Read-only file system"]
+        assert done.stderr.splitlines() == [f"error: cannot write {out / name}: {says}"]
         _as_before(out, before)
 
 
