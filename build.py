@@ -132,6 +132,7 @@ def cli(ctx: click.Context, content_dir, output_dir, no_cache, sandbox, debug):
     if output_dir:
         project.output_dir = output_dir
     ctx.obj = project
+    ctx.call_on_close(project.release)
     if ctx.invoked_subcommand is None:
         ctx.invoke(build_all)
 
@@ -237,6 +238,7 @@ def check(project: Project, python_paths, all_pythons, update, timeout, jobs, sa
     """Run every code sample and compare its output with the expected output."""
     if sandbox:
         project.sandbox = sandbox
+    project.hold()
     kit = project.load(_selection(topics, difficulties, numbers))
     interpreters = _interpreters(python_paths, all_pythons)
     report = _run_check(project, kit, interpreters, timeout, jobs)
@@ -260,6 +262,7 @@ def check(project: Project, python_paths, all_pythons, update, timeout, jobs, sa
 def list_(project: Project, topics, difficulties, numbers):
     """Show coverage of the bank per topic and difficulty."""
     selection = _selection(topics, difficulties, numbers)
+    project.hold()
     full = project.load(Selection(topics=selection.topics))
     kit = full.select(selection)
     for line in coverage_table(kit, full):
@@ -275,6 +278,7 @@ def _render(project: Project, name: str, selection: Selection, options: dict,
     except NotAvailable as exc:
         click.echo(f"{exc} (its issue has not landed)", err=True)
         return
+    project.hold()
     if kit is None:
         kit = project.load(selection)
     if report is None:
@@ -337,6 +341,7 @@ def slides(project: Project, topics, difficulties, numbers):
 @click.pass_obj
 def build_all(project: Project):
     """Validate, check on every CPython found, and build every output."""
+    project.hold()
     # Workers take most of a second to start (each imports WeasyPrint). When an input was saved
     # since the last build, they are started before anything else and are ready when the first
     # part of the book is; a build with nothing to do starts none.

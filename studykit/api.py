@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import checker
+from .buildlock import BuildLock
+from .cachefile import begin_build
 from .checker import CheckReport, Interpreter, ResultCache
 from .loader import load_kit
 from .model import Kit, Selection
@@ -38,11 +40,25 @@ class Project:
     # How samples are confined: "auto", "required" or "off" (see studykit.sandbox).
     sandbox: str = "auto"
     _cache: ResultCache | None = field(default=None, repr=False)
+    _lock: BuildLock | None = field(default=None, repr=False)
 
     def __getstate__(self) -> dict:
-        # Sent to worker processes: the samples' result cache stays with the process that
-        # opened it (it holds a lock, and workers render, they do not check).
-        return {**self.__dict__, "_cache": None}
+        # Sent to worker processes: the samples' result cache and the build's lock stay with
+        # the process that opened them (workers render, they do not check).
+        return {**self.__dict__, "_cache": None, "_lock": None}
+
+    def hold(self) -> None:
+        """Wait until no other build uses this cache folder, and keep it until `release`
+        (see buildlock). A build calls this before it reads anything from the cache."""
+        if self._lock is None:
+            self._lock = BuildLock(self.cache_dir)
+            self._lock.acquire()
+            begin_build(self.cache_dir if self.use_cache else None)
+
+    def release(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     def load(self, selection: Selection = Selection()) -> Kit:
         kit = load_kit(self.content_dir, numbers=selection.numbers, only_topics=selection.topics,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import json
 import os
 import re
 import shutil
@@ -21,8 +20,8 @@ from typing import Callable, Iterable
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
+from .cachefile import read_cache_json, write_cache_json
 from .model import Kit, Question, Sample
-from .output import atomic_write_text, read_json_dict
 from .sandbox import Sandbox, choose
 
 # Bump when the way samples are run changes, so cached results from the old way are not reused.
@@ -79,7 +78,7 @@ class ProbeCache:
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
-        self.data: dict[str, dict] = read_json_dict(path)
+        self.data: dict[str, dict] = read_cache_json(path)
         self.dirty = False
 
     @staticmethod
@@ -105,10 +104,7 @@ class ProbeCache:
     def save(self) -> None:
         if not self.path or not self.dirty:
             return
-        try:
-            atomic_write_text(self.path, json.dumps(self.data, indent=1, sort_keys=True))
-        except OSError:
-            pass
+        write_cache_json(self.path, self.data, indent=1, sort_keys=True)
 
 
 def discover(all_pythons: bool = False, extra: Iterable[str] = (),
@@ -447,7 +443,7 @@ class ResultCache:
 
     def __init__(self, path: Path | None):
         self.path = path
-        self._data: dict[str, dict] = read_json_dict(path)
+        self._data: dict[str, dict] = read_cache_json(path)
         self._lock = threading.Lock()
         self._dirty = False
 
@@ -479,16 +475,9 @@ class ResultCache:
     def save(self) -> None:
         if not self.path or not self._dirty:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            merged = json.loads(self.path.read_text("utf-8"))
-        except (OSError, ValueError):
-            merged = {}
+        merged = read_cache_json(self.path)
         merged.update(self._data)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".samples-", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(merged, fh)
-        os.replace(tmp, self.path)
+        write_cache_json(self.path, merged)
         self._dirty = False
 
 

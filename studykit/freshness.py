@@ -17,7 +17,7 @@ from importlib import metadata
 from pathlib import Path
 
 from .checker import CheckReport
-from .output import atomic_write_text, read_json_dict
+from .cachefile import read_cache_json, write_cache_json
 from .render.base import PROJECT_ROOT, BuildContext, Renderer
 
 LIBRARIES = ("weasyprint", "python-pptx", "pygments", "markdown-it-py", "jinja2", "fonttools",
@@ -82,7 +82,7 @@ class PieceRecord:
 
     def __init__(self, path: Path | None):
         self.path = path
-        self.data = read_json_dict(path) if path else {}
+        self.data = read_cache_json(path)
 
     def fresh(self, target: Path, key: str) -> bool:
         entry = self.data.get(str(target))
@@ -94,10 +94,7 @@ class PieceRecord:
 
     def save(self) -> None:
         if self.path:
-            try:
-                atomic_write_text(self.path, json.dumps(self.data, sort_keys=True))
-            except OSError:
-                pass
+            write_cache_json(self.path, self.data, sort_keys=True)
 
 
 def _stamp(path: Path) -> list | None:
@@ -113,7 +110,7 @@ class OutputManifest:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.data: dict[str, dict] = read_json_dict(path)
+        self.data: dict[str, dict] = read_cache_json(path)
 
     @staticmethod
     def slot(renderer: Renderer, options: dict, out_dir: Path) -> str:
@@ -139,6 +136,6 @@ class OutputManifest:
                 fcntl.flock(lock, fcntl.LOCK_EX)
                 current = OutputManifest(self.path).data
                 current[slot] = entry
-                atomic_write_text(self.path, json.dumps(current, indent=1, sort_keys=True))
+                write_cache_json(self.path, current, indent=1, sort_keys=True)
         except OSError:
             pass

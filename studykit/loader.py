@@ -223,13 +223,16 @@ class QuestionCache:
         if path is None:
             return
         self.version = self._version()
+        from .cachefile import read_cache
+
+        raw = read_cache(path)
         try:
             import pickle
 
-            kept = pickle.loads(path.read_bytes())
+            kept = pickle.loads(raw) if raw is not None else {}
             if kept.get("format") == self.FORMAT and kept.get("version") == self.version:
                 self.entries = kept["questions"]
-        except Exception:   # missing, unreadable or from another version: only costs time
+        except Exception:   # from another version: only costs time
             pass
 
     @staticmethod
@@ -268,14 +271,10 @@ class QuestionCache:
             return
         import pickle
 
-        from .output import atomic_path
+        from .cachefile import write_cache
 
-        try:
-            with atomic_path(self.path) as tmp:
-                tmp.write_bytes(pickle.dumps({"format": self.FORMAT, "version": self.version,
-                                              "questions": self.used}))
-        except OSError:
-            pass
+        write_cache(self.path, pickle.dumps({"format": self.FORMAT, "version": self.version,
+                                             "questions": self.used}))
 
 
 def load_kit(content_dir: Path, *, check_syntax: bool = True,

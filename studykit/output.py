@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import secrets
 from pathlib import Path
 from typing import Iterator
+
+from .errors import RenderError
 
 
 @contextlib.contextmanager
@@ -44,15 +45,20 @@ def atomic_write_text(target: Path, text: str) -> None:
     atomic_write_bytes(target, text.encode("utf-8"))
 
 
-def read_json_dict(path: Path | None) -> dict:
-    """A cache file's contents; an empty dict when it is missing, unreadable or not an object."""
-    if not path:
-        return {}
+class OutputError(RenderError):
+    """An output that could not be written (a full disk, a read-only folder)."""
+
+
+def write_output(target: Path, data: bytes) -> None:
+    """Put an output file in place whole, or leave the one there as it was and say why.
+
+    Outputs are made in memory and written here, by Python, rather than by the library that
+    made them: a full disk then fails as an OSError naming its errno, not as whatever message
+    a C library gives (PyMuPDF: "cannot fwrite"), and the temporary file is always removed."""
     try:
-        data = json.loads(Path(path).read_text("utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+        atomic_write_bytes(target, data)
+    except OSError as exc:
+        raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from None
 
 
 def remove_stray_parts(folder: Path) -> list[Path]:
@@ -60,6 +66,9 @@ def remove_stray_parts(folder: Path) -> list[Path]:
     removed = []
     if folder.is_dir():
         for p in folder.rglob(".*.part"):
-            p.unlink(missing_ok=True)
+            try:
+                p.unlink(missing_ok=True)
+            except OSError:   # a read-only folder: the write that follows says so
+                continue
             removed.append(p)
     return removed

@@ -33,3 +33,20 @@ def run(tmp_path):
                                          str(tmp_path / "output"), *args],
                              env={"KIT_CACHE_DIR": str(tmp_path / "cache")})
     return invoke
+
+
+def hanging_build(started: Path) -> str:
+    """A script that runs build.py (its arguments follow) with every piece of work handed to
+    the workers hanging for two minutes, once it has created the file `started`."""
+    return ("import runpy, signal, sys, time\n"
+            "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+            "import studykit.render.pdfparts as parts\n"
+            "def hang(*args, **kwargs):\n"
+            f"    open({str(started)!r}, 'a').close()\n"
+            "    time.sleep(120)\n"
+            "parts.layout_part = hang\n"
+            "import build\n"
+            "build._render_one = hang\n"
+            "sys.argv = sys.argv[1:]\n"
+            "build.signal.signal(build.signal.SIGTERM, build._terminate)\n"
+            "build.cli()\n")

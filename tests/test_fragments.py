@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 from markupsafe import Markup
 
+from studykit.cachefile import read_cache_json, write_cache_json
 from studykit.render.fragments import Fragments
 
 
@@ -41,7 +40,7 @@ def test_fragments_not_used_by_a_build_are_dropped_when_it_saves(tmp_path):
     second = Fragments(path)
     second.get("md", "kept answer", lambda: Markup("never made"))
     second.save()
-    assert list(json.loads(path.read_text())["html"].values()) == ["kept"]
+    assert list(read_cache_json(path)["html"].values()) == ["kept"]
 
 
 def test_fragments_from_another_version_of_the_kit_are_not_used(tmp_path):
@@ -49,9 +48,9 @@ def test_fragments_from_another_version_of_the_kit_are_not_used(tmp_path):
     first = Fragments(path)
     first.get("md", "text", lambda: Markup("from the old code"))
     first.save()
-    data = json.loads(path.read_text())
+    data = read_cache_json(path)
     data["version"] = "an older kit"
-    path.write_text(json.dumps(data))
+    write_cache_json(path, data)
 
     assert Fragments(path).get("md", "text", lambda: Markup("new")) == Markup("new")
 
@@ -62,4 +61,4 @@ def test_an_unreadable_file_is_an_empty_cache(tmp_path):
     fragments = Fragments(path)
     assert fragments.get("md", "text", lambda: Markup("made")) == Markup("made")
     fragments.save()
-    assert json.loads(path.read_text())["html"]
+    assert read_cache_json(path)["html"]

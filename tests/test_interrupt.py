@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURE_BANK, ROOT
+from conftest import FIXTURE_BANK, ROOT, hanging_build
 
 GOOD = b"%PDF-1.7 the handbook the user already printed from\n"
 
@@ -24,18 +24,19 @@ def _start(tmp_path: Path) -> tuple[subprocess.Popen, Path]:
     out.mkdir()
     (out / "handbook.pdf").write_bytes(GOOD)
     env = dict(os.environ, KIT_CACHE_DIR=str(tmp_path / "cache"))
-    # The fixture book is saved in milliseconds; on the real one saving takes seconds. Slowed
-    # down the same way here, so the poll below reliably sees the temporary file.
+    # The fixture book is written in milliseconds; on the real one writing takes longer. Slowed
+    # down here, so the poll below reliably sees the temporary file.
     slow_save = (
-        "import runpy, signal, sys, time, pymupdf\n"
+        "import pathlib, runpy, signal, sys, time\n"
         # Started in the background, a shell hands its children SIGINT ignored, and Python then
         # keeps it ignored: these tests need Ctrl-C as a terminal delivers it.
         "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
-        "save = pymupdf.Document.save\n"
-        "def slow(self, *args, **kwargs):\n"
-        "    time.sleep(3)\n"
-        "    return save(self, *args, **kwargs)\n"
-        "pymupdf.Document.save = slow\n"
+        "write = pathlib.Path.write_bytes\n"
+        "def slow(self, data):\n"
+        "    if self.name.startswith('.handbook.pdf.'):\n"
+        "        time.sleep(3)\n"
+        "    return write(self, data)\n"
+        "pathlib.Path.write_bytes = slow\n"
         "sys.argv = sys.argv[1:]\n"
         "runpy.run_path(sys.argv[0], run_name='__main__')\n")
     proc = subprocess.Popen([sys.executable, "-c", slow_save, str(ROOT / "build.py"),
@@ -97,19 +98,7 @@ def test_interrupting_a_full_build_stops_every_worker_with_one_line(tmp_path, ho
     (out / "handbook.pdf").write_bytes(GOOD)
     started = tmp_path / "started"
     # Every piece of work in the pool hangs, so the interrupt finds the workers busy.
-    hang = (
-        "import runpy, signal, sys, time\n"
-        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
-        "import studykit.render.pdfparts as parts\n"
-        "def hang(*args, **kwargs):\n"
-        f"    open({str(started)!r}, 'a').close()\n"
-        "    time.sleep(120)\n"
-        "parts.layout_part = hang\n"
-        "import build\n"
-        "build._render_one = hang\n"
-        "sys.argv = sys.argv[1:]\n"
-        "build.signal.signal(build.signal.SIGTERM, build._terminate)\n"
-        "build.cli()\n")
+    hang = hanging_build(started)
     env = dict(os.environ, KIT_CACHE_DIR=str(tmp_path / "cache"), PYTHONPATH=str(ROOT))
     proc = subprocess.Popen([sys.executable, "-c", hang, "build.py", "--content", str(content),
                              "--output", str(out)], cwd=ROOT, stdout=subprocess.PIPE,

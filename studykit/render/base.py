@@ -3,24 +3,43 @@
 from __future__ import annotations
 
 import gc
+import os
 import threading
 from abc import ABC, abstractmethod
 from contextlib import contextmanager
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 from jinja2 import (BytecodeCache, Environment, FileSystemBytecodeCache, FileSystemLoader,
                     StrictUndefined, select_autoescape)
 
 from ..checker import CheckReport, Interpreter
-from ..errors import RenderError
+from ..errors import KitError, RenderError
 from ..glyphs import missing_glyphs
 from ..model import Kit, Question, Sample
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
+
+
+def build_time() -> datetime:
+    """When the outputs say they were made (UTC, without a zone): SOURCE_DATE_EPOCH when set,
+    so that two builds of the same content give the same bytes, else now."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch is None:
+        return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+    try:
+        return datetime.fromtimestamp(int(epoch), timezone.utc).replace(tzinfo=None)
+    except (ValueError, OverflowError, OSError):
+        raise KitError(f"SOURCE_DATE_EPOCH must be a whole number of seconds since 1970, "
+                       f"not {epoch!r}") from None
+
+
+def build_date() -> date:
+    """The date printed on the outputs: SOURCE_DATE_EPOCH's (in UTC) when set, else today."""
+    return build_time().date() if "SOURCE_DATE_EPOCH" in os.environ else date.today()
 
 
 @dataclass(frozen=True)
@@ -31,7 +50,7 @@ class BuildContext:
     report: CheckReport | None
     out_dir: Path
     templates_dir: Path = TEMPLATES_DIR
-    build_date: date = field(default_factory=date.today)
+    build_date: date = field(default_factory=build_date)
     # Where a renderer may keep what speeds up its next build (None: keep nothing).
     cache_dir: Path | None = None
     # Worker processes a renderer may hand independent pieces of work to (None: its own choice).
@@ -104,7 +123,24 @@ def _bytecode_cache(cache_dir: Path | None) -> BytecodeCache | None:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError:
         return None   # a cache that cannot be written only costs time
-    return FileSystemBytecodeCache(str(folder))
+    return _SealedBytecodeCache(str(folder))
+
+
+class _SealedBytecodeCache(FileSystemBytecodeCache):
+    """Jinja's cache of compiled templates, its files sealed like every other cache file (see
+    cachefile): Jinja would load a damaged one, and lets a full disk's error through."""
+
+    def load_bytecode(self, bucket) -> None:
+        from ..cachefile import read_cache
+
+        data = read_cache(Path(self._get_cache_filename(bucket)))
+        if data is not None:
+            bucket.bytecode_from_string(data)
+
+    def dump_bytecode(self, bucket) -> None:
+        from ..cachefile import write_cache
+
+        write_cache(Path(self._get_cache_filename(bucket)), bucket.bytecode_to_string())
 
 
 _PAUSES = {"depth": 0, "resume": False}

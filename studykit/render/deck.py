@@ -466,8 +466,14 @@ class Deck:
             if not box.fits():
                 raise RenderError(f"{self.topic.dirname}: slide number {number} does not fit "
                                   "its box")
-            fld.set("id", "{%s}" % str(uuid.uuid4()).upper())
+            fld.set("id", self._field_id(number))
             fld.find(qn("a:t")).text = number
+
+    def _field_id(self, number) -> str:
+        """A slide number field's GUID, the same in every build of the deck (a random one
+        would make two builds of the same content differ)."""
+        return "{%s}" % str(uuid.uuid5(uuid.NAMESPACE_URL,
+                                       f"studykit:{self.topic.dirname}:{number}")).upper()
 
     def placeholder(self, slide, idx: int, name: str | None = None):
         ph = self._placeholders[slide._element].get(idx)
@@ -530,8 +536,7 @@ class Deck:
                 # The number is a field, so it stays right when slides are moved or hidden.
                 p = shape.text_frame._txBody.find(qn("a:p"))
                 r = p.find(qn("a:r"))
-                fld = etree.Element(qn("a:fld"), id="{%s}" % str(uuid.uuid4()).upper(),
-                                    type="slidenum")
+                fld = etree.Element(qn("a:fld"), id=self._field_id(number), type="slidenum")
                 for child in list(r):
                     fld.append(child)
                 p.replace(r, fld)

@@ -10,13 +10,12 @@ taken from the core the edited chapter is being laid out on.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable
 from pathlib import Path
 
 from markupsafe import Markup
 
-from ..output import atomic_write_text, read_json_dict
+from ..cachefile import read_cache_json, write_cache_json
 
 # Bump when what a fragment holds changes in a way the version below does not see.
 FORMAT = 1
@@ -39,7 +38,7 @@ class Fragments:
         self.used: set[str] = set()
         self.added = False
         if path is not None:
-            data = read_json_dict(path)
+            data = read_cache_json(path)
             if data.get("version") == self.version and isinstance(data.get("html"), dict):
                 self.entries = data["html"]
 
@@ -60,8 +59,4 @@ class Fragments:
         if self.path is None or not (self.added or len(self.used) < len(self.entries)):
             return
         kept = {k: v for k, v in self.entries.items() if k in self.used}
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(self.path, json.dumps({"version": self.version, "html": kept}))
-        except OSError:
-            pass   # a cache that cannot be written only costs time
+        write_cache_json(self.path, {"version": self.version, "html": kept})

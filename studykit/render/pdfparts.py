@@ -27,8 +27,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from ..cachefile import read_cache, read_cache_json, write_cache, write_cache_json
 from ..errors import RenderError
-from ..output import atomic_path
+from ..output import write_output
 from .base import gc_paused, run_pieces
 from .paginate import Pagination, Seed, render as paginate
 
@@ -300,12 +301,11 @@ class PartCache:
     def get(self, key: str) -> PartLayout | None:
         if self.folder is None:
             return None
-        try:
-            record = json.loads((self.folder / f"{key}.json").read_text("utf-8"))
-            pdf = (self.folder / f"{key}.pdf").read_bytes()
-        except (OSError, ValueError):
+        record = read_cache_json(self.folder / f"{key}.json")
+        if record.get("format") != PART_FORMAT:
             return None
-        if not isinstance(record, dict) or record.get("format") != PART_FORMAT:
+        pdf = read_cache(self.folder / f"{key}.pdf")
+        if pdf is None:
             return None
         now = time.time()
         for suffix in (".json", ".pdf"):
@@ -320,30 +320,19 @@ class PartCache:
     def put(self, key: str, part: PartLayout, html: str | None = None) -> None:
         if self.folder is None or part.problems:
             return
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            with atomic_path(self.folder / f"{key}.pdf") as tmp:
-                tmp.write_bytes(part.pdf)
-            if part.pagination is not None and html is not None:
-                # Kept before the record: a part with a record has all it needs.
-                with atomic_path(self.folder / f"{key}.resume") as tmp:
-                    tmp.write_bytes(pickle.dumps({"format": RESUME_FORMAT,
-                                                  "html": zlib.compress(html.encode(), 1),
-                                                  "pagination": part.pagination}))
-            with atomic_path(self.folder / f"{key}.json") as tmp:
-                tmp.write_text(json.dumps(part.record()), "utf-8")
-        except OSError:
-            pass   # a cache that cannot be written only costs time
+        # Kept before the record, and only if they were: a part with a record has all it needs.
+        if not write_cache(self.folder / f"{key}.pdf", part.pdf):
+            return
+        if part.pagination is not None and html is not None and not write_cache(
+                self.folder / f"{key}.resume",
+                pickle.dumps({"format": RESUME_FORMAT, "html": zlib.compress(html.encode(), 1),
+                              "pagination": part.pagination})):
+            return
+        write_cache_json(self.folder / f"{key}.json", part.record())
 
     def lines(self) -> dict[str, str]:
         """The key of each line's latest part."""
-        if self.folder is None:
-            return {}
-        try:
-            found = json.loads((self.folder / "lines.json").read_text("utf-8"))
-        except (OSError, ValueError, TypeError):
-            return {}
-        return found if isinstance(found, dict) else {}
+        return read_cache_json(self.folder / "lines.json") if self.folder is not None else {}
 
     def set_lines(self, latest: dict[str, str]) -> None:
         lines = self.lines()
@@ -351,12 +340,7 @@ class PartCache:
             self._write_lines({**lines, **latest})
 
     def _write_lines(self, lines: dict[str, str]) -> None:
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            with atomic_path(self.folder / "lines.json") as tmp:
-                tmp.write_text(json.dumps(lines), "utf-8")
-        except OSError:
-            pass
+        write_cache_json(self.folder / "lines.json", lines)
 
     def resume_for(self, key: str | None, html: str) -> tuple[Resume, bytes] | None:
         """Where an edited part's layout may start: the page before the one where the last
@@ -365,10 +349,12 @@ class PartCache:
         next page; the page before is laid out again all the same, as its end may change."""
         if self.folder is None or not key:
             return None
+        raw = read_cache(self.folder / f"{key}.resume")
+        record = read_cache_json(self.folder / f"{key}.json")
+        if raw is None or not record:
+            return None
         try:
-            with open(self.folder / f"{key}.resume", "rb") as f:
-                kept = pickle.load(f)
-            record = json.loads((self.folder / f"{key}.json").read_text("utf-8"))
+            kept = pickle.loads(raw)
             if kept["format"] != RESUME_FORMAT:
                 return None
             earlier = zlib.decompress(kept["html"]).decode()
@@ -387,9 +373,8 @@ class PartCache:
             return None
         if not pagination.resumable_at(start):
             return None
-        try:
-            pdf = (self.folder / f"{key}.pdf").read_bytes()
-        except OSError:
+        pdf = read_cache(self.folder / f"{key}.pdf")
+        if pdf is None:
             return None
         return (Resume(pagination.seed(start, _rejoin_marker(earlier, html, edit)),
                        {k: record[k] for k in ("anchors", "links", "bookmarks", "stamps")}),
@@ -398,10 +383,7 @@ class PartCache:
     def get_stamped(self, key: str, signature: str) -> bytes | None:
         if self.folder is None:
             return None
-        try:
-            return (self.folder / f"{key}-{signature}.stamped.pdf").read_bytes()
-        except OSError:
-            return None
+        return read_cache(self.folder / f"{key}-{signature}.stamped.pdf")
 
     def put_stamped(self, key: str, signature: str, pdf: bytes) -> None:
         """Keep the part stamped with these numbers, and no other stamping of it."""
@@ -410,10 +392,9 @@ class PartCache:
         try:
             for old in self.folder.glob(f"{key}-*.stamped.pdf"):
                 old.unlink(missing_ok=True)
-            with atomic_path(self.folder / f"{key}-{signature}.stamped.pdf") as tmp:
-                tmp.write_bytes(pdf)
         except OSError:
             pass
+        write_cache(self.folder / f"{key}-{signature}.stamped.pdf", pdf)
 
     def prune(self, keep: set[str], spare: int) -> None:
         """Drop parts not used now, keeping the `spare` most recently used (another selection
@@ -660,11 +641,13 @@ def join(parts: list[PartLayout], target: Path, metadata: dict, cache: "PartCach
                           f"{', '.join(missing[:10])}")
 
     stamped: list[bytes | None] = []
+    signatures: list[str] = []
     todo: list[tuple[int, str, tuple]] = []
     for off, p in zip(offsets, parts):
         numbers = [(anchors[ref][0] if ref else off + page) + 1
                    for page, ref, *_ in p.stamps]
         signature = hashlib.sha256(json.dumps(numbers).encode()).hexdigest()[:16]
+        signatures.append(signature)
         stamped.append(cache.get_stamped(p.key, signature))
         if stamped[-1] is None:
             todo.append((len(stamped) - 1, signature, (p.pdf, p.stamps, numbers, cache.folder)))
@@ -706,11 +689,16 @@ def join(parts: list[PartLayout], target: Path, metadata: dict, cache: "PartCach
     book.set_toc(toc)
     book.set_metadata(metadata)
     book.xref_set_key(book.pdf_catalog(), "Lang", _pdf_string(lang))
-    with atomic_path(target) as tmp:
-        # garbage=1 drops what the parts left unused; compacting further (3) saves nothing here
-        # and takes five times as long. Object streams, as WeasyPrint writes them, keep the
-        # book about a third smaller.
-        book.save(tmp, garbage=1, deflate=True, use_objstms=1)
+    # MuPDF would make up a random file ID: one from what the book is made of (each part's
+    # key and the numbers stamped on it) keeps two builds of the same content byte for byte
+    # the same.
+    made_of = [[p.key, signature] for p, signature in zip(parts, signatures)]
+    ident = hashlib.sha256(json.dumps([made_of, metadata]).encode()).hexdigest()[:32]
+    book.xref_set_key(-1, "ID", f"[<{ident}><{ident}>]")
+    # garbage=1 drops what the parts left unused; compacting further (3) saves nothing here
+    # and takes five times as long. Object streams, as WeasyPrint writes them, keep the book
+    # about a third smaller.
+    write_output(target, book.tobytes(garbage=1, deflate=True, use_objstms=1, no_new_id=True))
     book.close()
     return total
 
@@ -731,10 +719,9 @@ def _stamp_font(path: str, cache_dir: Path | None = None):
         name = hashlib.sha256(f"{path}|{stat.st_size}|{stat.st_mtime_ns}|{STAMP_CHARACTERS}"
                               .encode()).hexdigest()[:24]
         kept = cache_dir / f"stamp-font-{name}.ttf"
-        try:
-            return fitz.Font(fontbuffer=kept.read_bytes())
-        except (OSError, RuntimeError, ValueError):
-            pass
+        found = read_cache(kept)
+        if found is not None:
+            return fitz.Font(fontbuffer=found)
     font = subset.load_font(path, subset.Options())
     options = subset.Options()
     options.layout_features = []
@@ -744,12 +731,7 @@ def _stamp_font(path: str, cache_dir: Path | None = None):
     buffer = io.BytesIO()
     font.save(buffer)
     if kept is not None:
-        try:
-            cache_dir.mkdir(parents=True, exist_ok=True)
-            with atomic_path(kept) as tmp:
-                tmp.write_bytes(buffer.getvalue())
-        except OSError:
-            pass
+        write_cache(kept, buffer.getvalue())
     return fitz.Font(fontbuffer=buffer.getvalue())
 
 

@@ -6,11 +6,14 @@ build asks this renderer whether its decks are up to date, and most need none re
 
 from __future__ import annotations
 
+import io
+import zipfile
+from datetime import datetime
 from pathlib import Path
 
 from ..errors import RenderError
-from ..output import atomic_path
-from .base import BuildContext, Renderer
+from ..output import write_output
+from .base import BuildContext, Renderer, build_time
 
 
 class SlidesRenderer(Renderer):
@@ -54,9 +57,12 @@ class SlidesRenderer(Renderer):
                 raise RenderError(f"{topic.dirname}: text overflows: " + "; ".join(problems))
             decks.append((target, key, deck))
         paths = []
+        made = build_time()
         for target, key, deck in decks:
-            with atomic_path(target) as tmp:
-                deck.prs.save(str(tmp))
+            deck.prs.core_properties.created = deck.prs.core_properties.modified = made
+            saved = io.BytesIO()
+            deck.prs.save(saved)
+            write_output(target, _stamped_zip(saved.getvalue(), made))
             record.record(target, key)
             paths.append(target)
             self.messages.extend(deck.messages)
@@ -72,3 +78,17 @@ class SlidesRenderer(Renderer):
         answered = ctx.kit.question(number)
         bank = next((b.question for b in ctx.kit.bank if b.number == number), None)
         return (number, answered.question if answered else None, bank)
+
+
+def _stamped_zip(data: bytes, when: datetime) -> bytes:
+    """The deck with every entry dated `when`: python-pptx dates them at the moment of saving,
+    so two builds of the same deck would differ in their bytes. The entries, their order and
+    their compression stay as they were."""
+    out = io.BytesIO()
+    stamp = max(when.timetuple()[:6], (1980, 1, 1, 0, 0, 0))   # the earliest a zip can hold
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            entry = zipfile.ZipInfo(info.filename, date_time=stamp)
+            entry.compress_type, entry.external_attr = info.compress_type, info.external_attr
+            dst.writestr(entry, src.read(info))
+    return out.getvalue()
