@@ -28,15 +28,30 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 python=${PYTHON:-python3}
+# The venv holds exactly a lock's versions, hash-checked (requirements/lock.txt to build,
+# lock-test.txt, a superset, for the tests); pyproject.toml only says which ranges are allowed.
+lock=requirements/lock.txt; [ "$mode" = test ] && lock=requirements/lock-test.txt
+digest() { cat "$@" | sha256sum | cut -c1-16; }
+build_want="build:$(digest pyproject.toml requirements/lock.txt)"
+test_want="test:$(digest pyproject.toml requirements/lock-test.txt)"
+want=$build_want; [ "$mode" = test ] && want=$test_want
+stamp=.venv/.installed
+have=$(cat "$stamp" 2>/dev/null || true)
+if [ "$have" = "$want" ] || { [ "$mode" = build ] && [ "$have" = "$test_want" ]; }; then
+    exit 0
+fi
+if [ -d .venv ] && [ "$have" != "$build_want" ]; then
+    # Installed from another lock (or before there was one): packages that lock had and this
+    # one has not would stay, so the venv is made again.
+    echo "bootstrap: the lock changed; making .venv again" >&2
+    rm -rf .venv
+fi
 if [ ! -x .venv/bin/python ]; then
     echo "bootstrap: creating .venv" >&2
     "$python" -m venv .venv
 fi
-extras=""; [ "$mode" = test ] && extras="[test]"
-stamp=".venv/.installed-$mode"
-want=$(sha256sum pyproject.toml | cut -c1-16)
-if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-    echo "bootstrap: installing Python dependencies$extras" >&2
-    .venv/bin/python -m pip install -q --disable-pip-version-check -e ".$extras"
-    echo "$want" > "$stamp"
-fi
+echo "bootstrap: installing Python dependencies from $lock" >&2
+pip=(.venv/bin/python -m pip install -q --disable-pip-version-check)
+"${pip[@]}" --require-hashes -r "$lock"
+"${pip[@]}" --no-deps -e .
+echo "$want" > "$stamp"
