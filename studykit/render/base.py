@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import threading
 from abc import ABC, abstractmethod
 from contextlib import contextmanager
@@ -57,6 +58,12 @@ class Renderer(ABC):
         # Set by the project when the output on disk was built from the same inputs.
         self.up_to_date = False
 
+    def say_if_slower(self, parts) -> None:
+        """Say once why parts were laid out through WeasyPrint's public API alone."""
+        why = next((p.slower for p in parts if p.slower), "")
+        if why:
+            self.messages.append(f"on the slower path (WeasyPrint's public API only): {why}")
+
     @abstractmethod
     def render(self, ctx: BuildContext) -> list[Path]:
         """Write the output files and return their paths."""
@@ -105,6 +112,15 @@ def _bytecode_cache(cache_dir: Path | None) -> BytecodeCache | None:
     except OSError:
         return None   # a cache that cannot be written only costs time
     return FileSystemBytecodeCache(str(folder))
+
+
+# Set (to anything but 0) to build through the libraries' public APIs alone, as on a version
+# their internals were not tested with (see weasy_internals, pdf_internals, pptx_xml).
+PUBLIC_ONLY = "STUDYKIT_PUBLIC_ONLY"
+
+
+def forced_public() -> bool:
+    return os.environ.get(PUBLIC_ONLY, "") not in ("", "0")
 
 
 _PAUSES = {"depth": 0, "resume": False}

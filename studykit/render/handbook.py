@@ -338,6 +338,7 @@ class HandbookRenderer(Renderer):
             self._fragments.save()
         finally:
             self._fragments = None
+        self.say_if_slower(parts)
         target = ctx.out_dir / self.output_name()
         pages = join(parts, target, self.metadata(ctx), cache, pool=ctx.pool)
         fresh = [label + self._pages_laid_out(p) for (label, _), p in zip(makers, parts)
