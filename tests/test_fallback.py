@@ -1,6 +1,7 @@
 """The fast paths through the libraries' internals, and the public paths the build takes without
 them: on an untested version, when one raises, or with STUDYKIT_PUBLIC_ONLY set. Either way the
-outputs must carry every page number, link and bookmark."""
+outputs must carry every page number, link and bookmark; where a number would be missing the
+build fails naming the page."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,10 +10,12 @@ import pymupdf
 import pytest
 
 from studykit.api import Project
+from studykit.errors import RenderError
 from studykit.render import pdf_internals, weasy_internals
 from studykit.render.base import PUBLIC_ONLY, BuildContext, InlineExecutor
 from studykit.render.flashcards import FlashcardRenderer
 from studykit.render.handbook import HandbookRenderer
+from studykit.render.pdfparts import PartCache, join, layout_part
 
 BANK = Path(__file__).parent / "fixtures" / "bank"
 
@@ -118,3 +121,43 @@ def test_flashcards_on_the_public_path_are_the_same_sheets(tmp_path, monkeypatch
     public, messages = _render(FlashcardRenderer(), tmp_path / "public")
     assert any("internals failed (AttributeError" in m for m in messages)
     _same(_read(fast), _read(public))
+
+
+def _without(kind: str, monkeypatch) -> None:
+    """Stand-ins of one kind not found: a renamed box class or style key would do that."""
+    real = weasy_internals.stand_ins
+
+    def some(document, start=0):
+        return [s for s in real(document, start) if bool(s[1]) == (kind == "own")]
+
+    monkeypatch.delenv(PUBLIC_ONLY, raising=False)
+    monkeypatch.setattr(weasy_internals, "stand_ins", some)
+
+
+def test_a_page_without_its_number_fails_the_build_naming_it(tmp_path, monkeypatch):
+    _without("own", monkeypatch)
+    with pytest.raises(RenderError) as caught:
+        _render(HandbookRenderer(), tmp_path)
+    assert caught.value.exit_code == 3
+    assert str(caught.value) == ("handbook.pdf: page 2 (and 8 other pages): the stand-in for "
+                                 "its page number was not found, so no number would be printed")
+    assert not (tmp_path / "handbook.pdf").exists()
+
+
+def test_a_page_reference_not_found_fails_the_build_naming_its_page(tmp_path, monkeypatch):
+    _without("references", monkeypatch)
+    with pytest.raises(RenderError) as caught:
+        _render(HandbookRenderer(), tmp_path)
+    assert caught.value.exit_code == 3
+    message = str(caught.value)
+    assert message.startswith("handbook.pdf: page 3: the stand-in for the page number of #")
+    assert message.endswith(" was not found, so no number would be printed")
+
+
+def test_a_link_to_an_anchor_not_in_the_book_fails_the_build(tmp_path):
+    part = layout_part('<p id="here"><a href="#here">here</a> and '
+                       '<a href="#nowhere">nowhere</a></p>', str(tmp_path))
+    part.key = "k"
+    with pytest.raises(RenderError, match="^page 1: a link to #nowhere, which is not in the book$"):
+        join([part], tmp_path / "book.pdf", {}, PartCache(None, salt=""))
+    assert not (tmp_path / "book.pdf").exists()

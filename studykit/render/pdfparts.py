@@ -61,6 +61,8 @@ class PartLayout:
     key: str = ""        # in the cache of parts
     # Why the part was laid out through WeasyPrint's public API alone ("": it was not).
     slower: str = ""
+    # [page, ref] for page references whose stand-in was not found (see join).
+    missing: list = field(default_factory=list)
     # What a later layout of an edited part needs to start part-way (None: it cannot).
     pagination: Pagination | None = None
     # The page this layout started at, and the first after it that is the earlier layout's
@@ -224,7 +226,7 @@ def _layout_part(html: str, base_url: str, resume: Resume | None, fast: bool) ->
         stamps += from_earlier("stamps", False)
     return PartLayout(pdf=pdf, pages=pages, anchors=anchors, links=links, bookmarks=bookmarks,
                       stamps=stamps, pagination=pagination, resumed_from=start,
-                      rejoined_at=rejoined or 0)
+                      rejoined_at=rejoined or 0, missing=_missing_stand_ins(html, stamps, links))
 
 
 _STAND_IN = re.compile(r'<span class="' + STAND_IN_CLASS
@@ -233,6 +235,17 @@ _STAND_IN = re.compile(r'<span class="' + STAND_IN_CLASS
 _SHOW_STAND_INS = (f".{STAND_IN_CLASS} {{ visibility: visible !important }} "
                    "@page { @bottom-center { visibility: visible !important } }")
 _MARK = "studykit-stand-in-"
+
+
+def _missing_stand_ins(html: str, stamps: list, links: list) -> list[list]:
+    """[page, ref] for each page reference in `html` that has no stamp, the page being one
+    where a link to `ref` is (-1 if none is): a stand-in not found prints no number."""
+    from collections import Counter
+
+    wanted = Counter(unescape(m.group(1)) for m in _STAND_IN.finditer(html))
+    missing = wanted - Counter(s[1] for s in stamps if s[1])
+    pages = {link[2]: link[0] for link in reversed(links) if link[1] == "internal"}
+    return [[pages.get(ref, -1), ref] for ref in sorted(missing)]
 
 
 def _public_stand_ins(html: str, base_url: str, pdf: bytes) -> list[list]:
@@ -366,7 +379,7 @@ class PartCache:
                           stamps=record["stamps"], notes=record["notes"], cached=True)
 
     def put(self, key: str, part: PartLayout, html: str | None = None) -> None:
-        if self.folder is None or part.problems:
+        if self.folder is None or part.problems or part.missing:
             return
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
@@ -671,7 +684,8 @@ def _wrapper(doc, page) -> tuple[int, int] | None:
 
 
 def _add_links(book, page_index: int, height: float, links: list, anchors: dict) -> None:
-    """Link annotations written as objects: PyMuPDF's insert_link reloads the page each time."""
+    """Link annotations written as objects: PyMuPDF's insert_link reloads the page each time.
+    A link to an anchor that is not in the book fails the build, naming its page."""
     annots = []
     for _, kind, dest, x0, y0, x1, y1 in links:
         rect = f"{x0:.2f} {height - y1:.2f} {x1:.2f} {height - y0:.2f}"
@@ -680,7 +694,8 @@ def _add_links(book, page_index: int, height: float, links: list, anchors: dict)
         elif dest in anchors:
             action = f"<</S/GoTo/D{_pdf_string(dest)}>>"
         else:
-            continue
+            raise RenderError(f"page {page_index + 1}: a link to #{dest}, which is not in the "
+                              "book")
         xref = book.get_new_xref()
         book.update_object(xref, f"<</Type/Annot/Subtype/Link/Rect[{rect}]/BS<</W 0>>"
                                  f"/A{action}>>")
@@ -690,16 +705,19 @@ def _add_links(book, page_index: int, height: float, links: list, anchors: dict)
 
 
 def join(parts: list[PartLayout], target: Path, metadata: dict, cache: "PartCache",
-         lang: str = "en", pool: Executor | None = None) -> int:
+         lang: str = "en", pool: Executor | None = None, numbers_from: int | None = None) -> int:
     """Write the book: the parts in order with their page numbers stamped, links, named
     destinations and bookmarks rebuilt. A part whose printed numbers did not change since it
     was last stamped is taken stamped from the cache; the others are stamped on `pool` as well
-    as here."""
+    as here. With `numbers_from`, every page from that one (0-based) on must print its number:
+    a book that would not, or whose page references or links would point nowhere, is not
+    written."""
     fitz = pymupdf()
     offsets, total = [], 0
     for p in parts:
         offsets.append(total)
         total += p.pages
+    _check_numbers(parts, offsets, total, target, numbers_from)
     anchors: dict[str, tuple[int, float, float]] = {}
     for off, p in zip(offsets, parts):
         for name, (page, x, y) in p.anchors.items():
@@ -763,6 +781,25 @@ def join(parts: list[PartLayout], target: Path, metadata: dict, cache: "PartCach
         book.save(tmp, garbage=1, deflate=True, use_objstms=1)
     book.close()
     return total
+
+
+def _check_numbers(parts: list[PartLayout], offsets: list[int], total: int, target: Path,
+                   numbers_from: int | None) -> None:
+    """Fail, naming the page, where a number would be missing: a stand-in that was not found
+    (a renamed box class or style key, say) is otherwise a book printed without it."""
+    for off, p in zip(offsets, parts):
+        for page, ref in p.missing:
+            where = f"page {off + page + 1}" if page >= 0 else f"pages {off + 1}-{off + p.pages}"
+            raise RenderError(f"{target.name}: {where}: the stand-in for the page number of "
+                              f"#{ref} was not found, so no number would be printed")
+    if numbers_from is None:
+        return
+    numbered = {off + s[0] for off, p in zip(offsets, parts) for s in p.stamps if not s[1]}
+    bare = [n + 1 for n in range(numbers_from, total) if n not in numbered]
+    if bare:
+        more = f" (and {len(bare) - 1} other pages)" if len(bare) > 1 else ""
+        raise RenderError(f"{target.name}: page {bare[0]}{more}: the stand-in for its page "
+                          "number was not found, so no number would be printed")
 
 
 # Every character a stamp can hold.
