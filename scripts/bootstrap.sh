@@ -29,15 +29,37 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 python=${PYTHON:-python3}
-if [ ! -x .venv/bin/python ]; then
-    echo "bootstrap: creating .venv" >&2
-    "$python" -m venv .venv
+# The venv holds exactly a lock's versions, hash-checked (requirements/lock.txt to build,
+# lock-test.txt, a superset, for the tests); pyproject.toml only says which ranges are allowed.
+lock=requirements/lock.txt; [ "$mode" = test ] && lock=requirements/lock-test.txt
+digest() { sha256sum "$1" | cut -c1-16; }
+build_lock="build:$(digest requirements/lock.txt)"
+test_lock="test:$(digest requirements/lock-test.txt)"
+want=$build_lock; [ "$mode" = test ] && want=$test_lock
+stamp=.venv/.installed
+have=$(sed -n 1p "$stamp" 2>/dev/null || true)
+have_project=$(sed -n 2p "$stamp" 2>/dev/null || true)
+project=$(digest pyproject.toml)
+installed=false
+[ "$have" = "$want" ] && installed=true
+[ "$mode" = build ] && [ "$have" = "$test_lock" ] && installed=true
+pip=(.venv/bin/python -m pip install -q --disable-pip-version-check)
+if ! $installed; then
+    if [ -d .venv ] && [ "$have" != "$build_lock" ]; then
+        # Installed from another lock (or before there was one): packages that lock had and
+        # this one has not would stay, so the venv is made again.
+        echo "bootstrap: the lock changed; making .venv again" >&2
+        rm -rf .venv
+    fi
+    if [ ! -x .venv/bin/python ]; then
+        echo "bootstrap: creating .venv" >&2
+        "$python" -m venv .venv
+    fi
+    echo "bootstrap: installing Python dependencies from $lock" >&2
+    "${pip[@]}" --require-hashes -r "$lock"
+    have=$want
 fi
-extras=""; [ "$mode" = test ] && extras="[test]"
-stamp=".venv/.installed-$mode"
-want=$(sha256sum pyproject.toml | cut -c1-16)
-if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-    echo "bootstrap: installing Python dependencies$extras" >&2
-    .venv/bin/python -m pip install -q --disable-pip-version-check -e ".$extras"
-    echo "$want" > "$stamp"
+if ! $installed || [ "$have_project" != "$project" ]; then
+    "${pip[@]}" --no-deps -e .
 fi
+printf '%s\n%s\n' "$have" "$project" > "$stamp"

@@ -10,10 +10,6 @@ FIXTURE_BANK = Path(__file__).parent / "fixtures" / "bank"
 sys.path.insert(0, str(ROOT))
 
 import build  # noqa: E402  (build.py is a script beside the package)
-from studykit.render.pdfparts import pymupdf  # noqa: E402
-
-# Before any test module imports it: the tests read PDFs back, not their layout.
-pymupdf()
 
 
 @pytest.fixture

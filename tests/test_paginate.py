@@ -7,7 +7,7 @@ import pickle
 import pytest
 from weasyprint import CSS, HTML
 
-from studykit.render.paginate import render
+from studykit.render.weasy_internals import render
 
 STYLE = """
 @page { size: 120mm 90mm; margin: 15mm 10mm;

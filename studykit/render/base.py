@@ -76,6 +76,12 @@ class Renderer(ABC):
         # Set by the project when the output on disk was built from the same inputs.
         self.up_to_date = False
 
+    def say_if_slower(self, parts) -> None:
+        """Say once why parts were laid out through WeasyPrint's public API alone."""
+        why = next((p.slower for p in parts if p.slower), "")
+        if why:
+            self.messages.append(f"on the slower path (WeasyPrint's public API only): {why}")
+
     @abstractmethod
     def render(self, ctx: BuildContext) -> list[Path]:
         """Write the output files and return their paths."""
@@ -141,6 +147,15 @@ class _SealedBytecodeCache(FileSystemBytecodeCache):
         from ..cachefile import write_cache
 
         write_cache(Path(self._get_cache_filename(bucket)), bucket.bytecode_to_string())
+
+
+# Set (to anything but 0) to build through the libraries' public APIs alone, as on a version
+# their internals were not tested with (see weasy_internals, pdf_internals, pptx_xml).
+PUBLIC_ONLY = "STUDYKIT_PUBLIC_ONLY"
+
+
+def forced_public() -> bool:
+    return os.environ.get(PUBLIC_ONLY, "") not in ("", "0")
 
 
 _PAUSES = {"depth": 0, "resume": False}

@@ -201,54 +201,6 @@ def _face_heights(doc, views: dict[int, dict]) -> dict[int, dict[int, float]]:
     return heights
 
 
-def _outermost(box, test):
-    """Boxes passing `test`, none inside another (anonymous boxes share their element)."""
-    if test(box):
-        yield box
-        return
-    for child in getattr(box, "children", ()):
-        yield from _outermost(child, test)
-
-
-def _element_id(box) -> str:
-    element = getattr(box, "element", None)
-    return (element.get("id") or "") if element is not None else ""
-
-
-def _is_card(box) -> bool:
-    element = getattr(box, "element", None)
-    return element is not None and "card" in (element.get("class") or "").split()
-
-
-def _face_slots(doc) -> dict[str, tuple[object, int]]:
-    """Each laid-out face's place: its card's box and its position among the card's children."""
-    slots = {}
-    for page in doc.pages:
-        for card in _outermost(page._page_box, _is_card):
-            for n, child in enumerate(card.children):
-                if _element_id(child).startswith("s"):
-                    slots[_element_id(child)] = (card, n)
-    return slots
-
-
-def _keep_points(face_box, points: int) -> None:
-    """A back laid out with every key point, cut to its first `points`: what is left is what a
-    layout of those points alone draws, and what is cut is not in the PDF at all."""
-    def is_list(box) -> bool:
-        return getattr(box, "element_tag", "") == "ul"
-
-    def shown(item) -> bool:   # the point's number is in its ID, p<face>_<k>
-        return (getattr(item, "element_tag", "") != "li"
-                or int(_element_id(item).rsplit("_", 1)[1]) < points)
-
-    holders = _outermost(face_box, lambda b: any(map(is_list, getattr(b, "children", ()))))
-    for holder in list(holders):
-        for ul in filter(is_list, holder.children):
-            ul.children = list(filter(shown, ul.children))
-        if points == 0:
-            holder.children = [c for c in holder.children if not is_list(c)]
-
-
 @gc_paused()
 def lay_out_sheets(html: str, base_url: str, plan: SheetPlan):
     """Lay out a part's sheets, fitting each face to its card as it goes (run in a worker).
@@ -259,6 +211,7 @@ def lay_out_sheets(html: str, base_url: str, plan: SheetPlan):
     its best layout then takes its place on the first layout's page, and a back drops the key
     points it does not show. Each face is so laid out once or a few times, never once to be
     measured and again to be printed."""
+    from . import weasy_internals
     from .pdfparts import PartLayout, render_html
 
     views = {v["index"]: v for page in plan.pages for _, v in page["faces"]}
@@ -289,32 +242,32 @@ def lay_out_sheets(html: str, base_url: str, plan: SheetPlan):
     if failed:
         return PartLayout(pdf=b"", pages=0, anchors={}, links=[], bookmarks=[], stamps=[],
                           problems=failed)
-    first = _face_slots(docs[0])
-    others: dict[int, dict] = {}
-    notes = []
-    for i, search in searches.items():
-        group = next(g for g, options in enumerate(search.groups) if search.best in options)
-        card, n = first[f"s{i}"]
-        source = laid[(i, group)]
-        if source:
-            if source not in others:
-                others[source] = _face_slots(docs[source])
-            their_card, m = others[source][f"s{i}"]
-            if (abs(their_card.position_x - card.position_x) > 1e-3
-                    or abs(their_card.position_y - card.position_y) > 1e-3):
-                raise RenderError(f"flashcards: {search.face.card_id} ({search.face.kind}) "
-                                  "was laid out again in another place")
-            card.children = [*card.children[:n], their_card.children[m], *card.children[n + 1:]]
-        if views[i]["measure"]:
-            _keep_points(card.children[n], search.best[2])
-        notes.append([i, *search.best])
-    paper_h = plan.args["paper_h"] * PX_PER_MM
+    notes = [[i, *search.best] for i, search in searches.items()]
+    slower = weasy_internals.unusable()
+    if not slower:
+        try:
+            weasy_internals.place_faces(docs, searches, laid, views,
+                                        plan.args["paper_h"] * PX_PER_MM)
+        except Exception as exc:   # noqa: BLE001 - whatever broke, the public path still works
+            slower = f"WeasyPrint's internals failed ({type(exc).__name__}: {exc})"
+    if slower:
+        # Every face at the size found, the sheets laid out again: a third more processing.
+        final = {}
+        for i, search in searches.items():
+            prose, code, points = search.best
+            final[i] = {**views[i], "face": replace(views[i]["face"], prose_pt=prose,
+                                                    code_pt=code, points=points),
+                        "points": views[i]["points"][:points] if views[i]["measure"]
+                        else views[i]["points"], "measure": False}
+        pages = [{**page, "faces": [(slot, final.get(v["index"], v))
+                                    for slot, v in page["faces"]]} for page in plan.pages]
+        args = {**plan.args, "page_h": plan.args["paper_h"]}
+        docs[0] = render_html(template.render(pages=pages, **args), base_url)
     for page in docs[0].pages:
-        page.height = paper_h
         page.anchors.clear()      # the measuring marks are no destinations
     pdf = docs[0].write_pdf()
     return PartLayout(pdf=pdf, pages=len(docs[0].pages), anchors={}, links=[], bookmarks=[],
-                      stamps=[], notes=notes)
+                      stamps=[], notes=notes, slower=slower)
 
 
 class _SizeSearch:
@@ -595,6 +548,7 @@ class FlashcardRenderer(Renderer):
                 face = by_index[index]
                 face.prose_pt, face.code_pt, face.points = prose, code, points
         self.report_fits(faces)
+        self.say_if_slower(parts)
         target = ctx.out_dir / self.output_name()
         join(parts, target, {"title": "Python Interview Flashcards",
                              "subject": f"{len(questions)} flashcards, duplex: "

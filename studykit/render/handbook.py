@@ -354,8 +354,10 @@ class HandbookRenderer(Renderer):
             self._fragments.save()
         finally:
             self._fragments = None
+        self.say_if_slower(parts)
         target = ctx.out_dir / self.output_name()
-        pages = join(parts, target, self.metadata(ctx), cache, pool=ctx.pool)
+        # Every page but the cover's prints its number.
+        pages = join(parts, target, self.metadata(ctx), cache, pool=ctx.pool, numbers_from=1)
         fresh = [label + self._pages_laid_out(p) for (label, _), p in zip(makers, parts)
                  if not p.cached]
         if len(fresh) == len(parts):

@@ -18,9 +18,9 @@ import os
 import pickle
 import re
 import subprocess
-import sys
 import time
 import zlib
+from html import unescape
 from collections.abc import Iterable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -31,13 +31,13 @@ from ..cachefile import read_cache, read_cache_json, write_cache, write_cache_js
 from ..errors import RenderError
 from ..output import write_output
 from .base import gc_paused, run_pieces
-from .paginate import Pagination, Seed, render as paginate
 
 # CSS pixels to PDF points.
 PT = 0.75
 # Bump when what a part's record holds changes: cached parts of older formats are not reused.
 PART_FORMAT = 7
-# Likewise for what a part keeps to be laid out part-way after an edit (paginate.Pagination).
+# Likewise for what a part keeps to be laid out part-way after an edit
+# (weasy_internals.Pagination).
 RESUME_FORMAT = 1
 STAND_IN_CLASS = "pgref"
 
@@ -60,6 +60,10 @@ class PartLayout:
     problems: list = field(default_factory=list)
     cached: bool = False
     key: str = ""        # in the cache of parts
+    # Why the part was laid out through WeasyPrint's public API alone ("": it was not).
+    slower: str = ""
+    # [page, ref] for page references whose stand-in was not found (see join).
+    missing: list = field(default_factory=list)
     # What a later layout of an edited part needs to start part-way (None: it cannot).
     pagination: Pagination | None = None
     # The page this layout started at, and the first after it that is the earlier layout's
@@ -74,14 +78,7 @@ class PartLayout:
 
 
 def pymupdf():
-    """PyMuPDF, without the document layout analyser and the Markdown exporter its 2.0 wheels
-    pull in: the first loads an ONNX model (half a second on every import), the second NumPy
-    and more (a quarter of a second), and nothing here analyses a page's layout or writes
-    Markdown. (A None entry in sys.modules makes an import fail as if the package were not
-    installed, which PyMuPDF allows for both.)"""
-    if "pymupdf" not in sys.modules:
-        sys.modules.setdefault("pymupdf.layout", None)
-        sys.modules.setdefault("pymupdf4llm", None)
+    """PyMuPDF, imported when first needed (a worker that only lays out never needs it)."""
     import pymupdf as module
 
     return module
@@ -132,61 +129,6 @@ def font_file(families: tuple[str, ...], bold: bool, italic: bool) -> str:
     return path
 
 
-def _walk(box):
-    yield box
-    children = box.all_children() if hasattr(box, "all_children") else ()
-    for child in children:
-        yield from _walk(child)
-
-
-def _first_text(box):
-    for b in _walk(box):
-        if type(b).__name__ == "TextBox":
-            return b
-    return None
-
-
-def _color(style) -> list[float]:
-    c = style["color"]
-    try:
-        r, g, b = c.to("srgb").coordinates
-    except AttributeError:   # older tinycss2 colour objects
-        r, g, b = c.red, c.green, c.blue
-    return [round(float(v), 4) for v in (r, g, b)]
-
-
-def _stand_ins(page_box, page_index: int) -> list[list]:
-    """Where the page numbers go: [page, ref, prefix, align, x, baseline, font, size, colour].
-
-    `ref` is the anchor whose page is printed, or "" for the page's own number. `x` is the right
-    edge for right-aligned references and the centre for the page's own number."""
-    found = []
-    for box in _walk(page_box):
-        if type(box).__name__ == "MarginBox":
-            if getattr(box, "at_keyword", "") != "@bottom-center":
-                continue
-            ref, prefix, align = "", "", "center"
-        else:
-            element = getattr(box, "element", None)
-            if (element is None or box.element_tag != "span"
-                    or STAND_IN_CLASS not in (element.get("class") or "").split()
-                    or type(box).__name__ != "InlineBox"):
-                continue
-            ref, prefix = element.get("data-ref", ""), element.get("data-prefix", "")
-            align = "right"
-        text = _first_text(box)
-        if text is None or not text.text.strip():
-            continue
-        style = text.style
-        font = font_file(tuple(style["font_family"]), style["font_weight"] >= 600,
-                         style["font_style"] != "normal")
-        x = text.position_x + (text.width if align == "right" else text.width / 2)
-        found.append([page_index, ref, prefix, align, x * PT,
-                      (text.position_y + text.baseline) * PT, font, style["font_size"] * PT,
-                      _color(style)])
-    return found
-
-
 @dataclass
 class Resume:
     """An earlier layout of a part, to start from at page `seed.start`: the pages before it
@@ -200,10 +142,34 @@ class Resume:
 @gc_paused()
 def layout_part(html: str, base_url: str, resume: Resume | None = None) -> PartLayout:
     """Lay out one part (run in a worker process: everything returned is plain data), from
-    `resume`'s page on if given: the PDF then holds only the pages laid out (see Seed)."""
-    page_html, stylesheets = _split_style(html, base_url)
-    document, pagination, rejoined = paginate(page_html, base_url, stylesheets,
-                                              resume.seed if resume else None)
+    `resume`'s page on if given: the PDF then holds only the pages laid out (see Seed).
+
+    WeasyPrint's internals are used only on a version they were tested with; on another, or
+    when they fail, the part is laid out through its public API alone (twice: once more to
+    find the stand-ins), and the part says why in `slower`."""
+    from . import weasy_internals
+
+    slower = weasy_internals.unusable()
+    if not slower:
+        try:
+            return _layout_part(html, base_url, resume, fast=True)
+        except RenderError:
+            raise
+        except Exception as exc:   # noqa: BLE001 - whatever broke, the public path still works
+            slower = f"WeasyPrint's internals failed ({type(exc).__name__}: {exc})"
+    part = _layout_part(html, base_url, None, fast=False)
+    part.slower = slower
+    return part
+
+
+def _layout_part(html: str, base_url: str, resume: Resume | None, fast: bool) -> PartLayout:
+    from . import weasy_internals
+
+    document = pagination = rejoined = None
+    if fast:
+        page_html, stylesheets = _split_style(html, base_url)
+        document, pagination, rejoined = weasy_internals.render(
+            page_html, base_url, stylesheets, resume.seed if resume else None)
     if document is None:
         # Not a document that can be laid out part-way: WeasyPrint's own layout.
         document, resume = render_html(html, base_url), None
@@ -229,23 +195,27 @@ def layout_part(html: str, base_url: str, resume: Resume | None = None) -> PartL
             x0, y0, x1, y1 = link[2]
             return (x1 - x0) * (y1 - y0)
 
-        for kind, target, (x0, y0, x1, y1), box in sorted(page.links, key=area, reverse=True):
+        for kind, target, (x0, y0, x1, y1), *box in sorted(page.links, key=area, reverse=True):
             # A link is inherited by every box inside it, and a block link has boxes inside
-            # boxes: one area per element and line is enough.
-            element = getattr(box, "element", None)
-            if element is None or element.get("href") is None or kind not in ("internal",
-                                                                              "external"):
+            # boxes: one area per element and line is enough. (The box, where a version of
+            # WeasyPrint gives it, is read for its element only.)
+            element = getattr(box[0], "element", None) if box else None
+            if (box and (element is None or element.get("href") is None)
+                    or kind not in ("internal", "external")):
                 continue
-            areas = kept.setdefault(id(element), [])
+            areas = kept.setdefault(id(element) if box else target, [])
             if any(a[0] <= x0 + 0.5 and a[1] <= y0 + 0.5 and x1 <= a[2] + 0.5 and y1 <= a[3] + 0.5
                    for a in areas):
                 continue
             areas.append((x0, y0, x1, y1))
             links.append([i, kind, target, x0 * PT, y0 * PT, x1 * PT, y1 * PT])
-        for level, label, (x, y), _state in page.bookmarks:
+        for level, label, (x, y), *_state in page.bookmarks:
             bookmarks.append([i, level, label, x * PT, y * PT])
-        stamps.extend(_stand_ins(page._page_box, i))
     pdf = document.write_pdf()
+    if fast:
+        stamps += weasy_internals.stand_ins(document, start)
+    else:
+        stamps += _public_stand_ins(html, base_url, pdf)
     pages = start + len(document.pages)
     if rejoined:
         pages = len(resume.seed.earlier.clean)
@@ -257,7 +227,98 @@ def layout_part(html: str, base_url: str, resume: Resume | None = None) -> PartL
         stamps += from_earlier("stamps", False)
     return PartLayout(pdf=pdf, pages=pages, anchors=anchors, links=links, bookmarks=bookmarks,
                       stamps=stamps, pagination=pagination, resumed_from=start,
-                      rejoined_at=rejoined or 0)
+                      rejoined_at=rejoined or 0, missing=_missing_stand_ins(html, stamps, links))
+
+
+_STAND_IN = re.compile(r'<span class="' + STAND_IN_CLASS
+                       + r'" data-ref="([^"]*)" data-prefix="([^"]*)">([^<]*)</span>')
+# Shows the stand-ins where they are laid out, to be found in a PDF (see _public_stand_ins).
+_SHOW_STAND_INS = (f".{STAND_IN_CLASS} {{ visibility: visible !important }} "
+                   "@page { @bottom-center { visibility: visible !important } }")
+_MARK = "studykit-stand-in-"
+
+
+def _missing_stand_ins(html: str, stamps: list, links: list) -> list[list]:
+    """[page, ref] for each page reference in `html` that has no stamp, the page being one
+    where a link to `ref` is (-1 if none is): a stand-in not found prints no number."""
+    from collections import Counter
+
+    wanted = Counter(unescape(m.group(1)) for m in _STAND_IN.finditer(html))
+    missing = wanted - Counter(s[1] for s in stamps if s[1])
+    pages = {link[2]: link[0] for link in reversed(links) if link[1] == "internal"}
+    return [[pages.get(ref, -1), ref] for ref in sorted(missing)]
+
+
+def _public_stand_ins(html: str, base_url: str, pdf: bytes) -> list[list]:
+    """The stand-ins of the part `html` laid out as `pdf` (see weasy_internals.stand_ins),
+    found through public APIs: the part laid out again with every stand-in shown and each page reference given an ID,
+    and its text read back from both PDFs: what only the second shows are the stand-ins,
+    each page reference at its ID's anchor, the rest the pages' own numbers."""
+    from weasyprint import CSS, HTML
+
+    refs = []
+
+    def mark(m) -> str:
+        refs.append((unescape(m.group(1)), unescape(m.group(2)), unescape(m.group(3))))
+        return f'<span id="{_MARK}{len(refs) - 1}"' + m.group(0)[len("<span"):]
+
+    page_html, stylesheets = _split_style(_STAND_IN.sub(mark, html), base_url)
+    shown = HTML(string=page_html, base_url=base_url).render(
+        stylesheets=[*stylesheets, CSS(string=_SHOW_STAND_INS)])
+    fitz = pymupdf()
+    found = []
+    with fitz.open("pdf", pdf) as hidden, fitz.open("pdf", shown.write_pdf()) as doc:
+        for i, (laid, page) in enumerate(zip(shown.pages, doc)):
+            drawn = {(c["c"], round(c["origin"][0], 1), round(c["origin"][1], 1))
+                     for _, c in _chars(hidden[i])}
+            runs, run = [], []
+            for span, c in _chars(page):
+                if (c["c"], round(c["origin"][0], 1), round(c["origin"][1], 1)) in drawn:
+                    continue
+                if run and (span is not run[-1][0]
+                            or abs(c["bbox"][0] - run[-1][1]["bbox"][2]) > 0.5):
+                    runs.append(run)
+                    run = []
+                run.append((span, c))
+            runs += [run] if run else []
+            refs_here = {int(name[len(_MARK):]): (x * PT, y * PT)
+                         for name, (x, y, *_) in laid.anchors.items() if name.startswith(_MARK)}
+            for run in runs:
+                span, first, last = run[0][0], run[0][1], run[-1][1]
+                text = "".join(c["c"] for _, c in run).replace("\u00a0", " ")
+                near = [n for n, (x, y) in refs_here.items() if abs(first["bbox"][0] - x) < 1
+                        and first["bbox"][1] - 2 <= y <= first["bbox"][3]]
+                if near:
+                    ref, prefix, _ = refs[near[0]]
+                    found.append([i, ref, prefix, "right", last["bbox"][2], first["origin"][1],
+                                  _font_named(span["font"]), span["size"], _rgb(span["color"])])
+                elif text.strip().isdigit():
+                    found.append([i, "", "", "center", (first["bbox"][0] + last["bbox"][2]) / 2,
+                                  first["origin"][1], _font_named(span["font"]), span["size"],
+                                  _rgb(span["color"])])
+    return found
+
+
+def _chars(page):
+    for block in page.get_text("rawdict")["blocks"]:
+        for line in block.get("lines", ()):
+            for span in line["spans"]:
+                for c in span["chars"]:
+                    yield span, c
+
+
+def _rgb(color: int) -> list[float]:
+    return [round(((color >> shift) & 255) / 255, 4) for shift in (16, 8, 0)]
+
+
+def _font_named(name: str) -> str:
+    """The file of the font WeasyPrint names in a PDF: its family and style, spaces as
+    hyphens, after a subset's prefix (ABCDEF+Noto-Serif-Bold-Italic)."""
+    words = name.split("+", 1)[-1].split("-")
+    style = set()
+    while len(words) > 1 and words[-1] in ("Bold", "Italic", "Oblique", "Regular"):
+        style.add(words.pop())
+    return font_file((" ".join(words),), "Bold" in style, bool(style & {"Italic", "Oblique"}))
 
 
 def _splice(earlier: bytes, start: int, middle: bytes, end: int = 0) -> bytes:
@@ -318,7 +379,7 @@ class PartCache:
                           stamps=record["stamps"], notes=record["notes"], cached=True)
 
     def put(self, key: str, part: PartLayout, html: str | None = None) -> None:
-        if self.folder is None or part.problems:
+        if self.folder is None or part.problems or part.missing:
             return
         # Kept before the record, and only if they were: a part with a record has all it needs.
         if not write_cache(self.folder / f"{key}.pdf", part.pdf):
@@ -438,7 +499,7 @@ _LOOKS_BACK = re.compile(r":(last-child|last-of-type|nth-last-|only-child|only-o
 def _rejoin_marker(earlier: str, html: str, edit: int) -> str | None:
     """The ID of the first element after the edit, if the edit changed only text, within one
     text node: then every element is what it was, and from that element on the document is
-    the same (see paginate.Seed; the boxes may still differ, which paginate checks)."""
+    the same (see weasy_internals.Seed; the boxes may still differ, which it checks)."""
     same_end = min(_first_difference(earlier[::-1], html[::-1]),
                    len(earlier) - edit, len(html) - edit)
     body = html.find("<body")
@@ -590,7 +651,9 @@ def _wrapper(doc, page) -> tuple[int, int] | None:
     wraps its first page, or None if that page needs more. wrap_contents counts the q and Q of
     the whole content stream to know what a page needs, a quarter of the time to stamp a
     part; every page WeasyPrint writes needs the same (one of each), so the first is asked."""
-    if page._count_q_balance() != (1, 1):
+    from .pdf_internals import q_balance
+
+    if q_balance(page) != (1, 1):
         return None
     xrefs = []
     for data in (b"q\n", b"\nQ\n"):
@@ -602,7 +665,8 @@ def _wrapper(doc, page) -> tuple[int, int] | None:
 
 
 def _add_links(book, page_index: int, height: float, links: list, anchors: dict) -> None:
-    """Link annotations written as objects: PyMuPDF's insert_link reloads the page each time."""
+    """Link annotations written as objects: PyMuPDF's insert_link reloads the page each time.
+    A link to an anchor that is not in the book fails the build, naming its page."""
     annots = []
     for _, kind, dest, x0, y0, x1, y1 in links:
         rect = f"{x0:.2f} {height - y1:.2f} {x1:.2f} {height - y0:.2f}"
@@ -611,7 +675,8 @@ def _add_links(book, page_index: int, height: float, links: list, anchors: dict)
         elif dest in anchors:
             action = f"<</S/GoTo/D{_pdf_string(dest)}>>"
         else:
-            continue
+            raise RenderError(f"page {page_index + 1}: a link to #{dest}, which is not in the "
+                              "book")
         xref = book.get_new_xref()
         book.update_object(xref, f"<</Type/Annot/Subtype/Link/Rect[{rect}]/BS<</W 0>>"
                                  f"/A{action}>>")
@@ -621,16 +686,19 @@ def _add_links(book, page_index: int, height: float, links: list, anchors: dict)
 
 
 def join(parts: list[PartLayout], target: Path, metadata: dict, cache: "PartCache",
-         lang: str = "en", pool: Executor | None = None) -> int:
+         lang: str = "en", pool: Executor | None = None, numbers_from: int | None = None) -> int:
     """Write the book: the parts in order with their page numbers stamped, links, named
     destinations and bookmarks rebuilt. A part whose printed numbers did not change since it
     was last stamped is taken stamped from the cache; the others are stamped on `pool` as well
-    as here."""
+    as here. With `numbers_from`, every page from that one (0-based) on must print its number:
+    a book that would not, or whose page references or links would point nowhere, is not
+    written."""
     fitz = pymupdf()
     offsets, total = [], 0
     for p in parts:
         offsets.append(total)
         total += p.pages
+    _check_numbers(parts, offsets, total, target, numbers_from)
     anchors: dict[str, tuple[int, float, float]] = {}
     for off, p in zip(offsets, parts):
         for name, (page, x, y) in p.anchors.items():
@@ -701,6 +769,25 @@ def join(parts: list[PartLayout], target: Path, metadata: dict, cache: "PartCach
     write_output(target, book.tobytes(garbage=1, deflate=True, use_objstms=1, no_new_id=True))
     book.close()
     return total
+
+
+def _check_numbers(parts: list[PartLayout], offsets: list[int], total: int, target: Path,
+                   numbers_from: int | None) -> None:
+    """Fail, naming the page, where a number would be missing: a stand-in that was not found
+    (a renamed box class or style key, say) is otherwise a book printed without it."""
+    for off, p in zip(offsets, parts):
+        for page, ref in p.missing:
+            where = f"page {off + page + 1}" if page >= 0 else f"pages {off + 1}-{off + p.pages}"
+            raise RenderError(f"{target.name}: {where}: the stand-in for the page number of "
+                              f"#{ref} was not found, so no number would be printed")
+    if numbers_from is None:
+        return
+    numbered = {off + s[0] for off, p in zip(offsets, parts) for s in p.stamps if not s[1]}
+    bare = [n + 1 for n in range(numbers_from, total) if n not in numbered]
+    if bare:
+        more = f" (and {len(bare) - 1} other pages)" if len(bare) > 1 else ""
+        raise RenderError(f"{target.name}: page {bare[0]}{more}: the stand-in for its page "
+                          "number was not found, so no number would be printed")
 
 
 # Every character a stamp can hold.

@@ -1,4 +1,17 @@
-"""WeasyPrint's pagination, able to start at a page of an earlier layout of the same document.
+"""Every use of WeasyPrint's internals, on the versions they were tested with, and nowhere else.
+
+WeasyPrint's public API lays out a whole document and gives its pages, anchors, links and
+bookmarks. The build goes further in three places, each much faster than the public way:
+- a document's pagination driven page by page, able to start at a page of an earlier layout
+  (below, from `render` on);
+- the page-number stand-ins found in the laid-out boxes (`stand_ins`);
+- flashcard faces laid out again at another size put in place on their sheet's boxes, and the
+  key points that do not fit dropped from them (`place_faces`).
+Each is used only when `unusable()` says nothing; otherwise, or when one raises, the caller takes
+the public way (see pdfparts.layout_part and flashcards.lay_out_sheets), which makes the same
+output, slower.
+
+WeasyPrint's pagination, able to start at a page of an earlier layout of the same document.
 
 WeasyPrint makes a document's pages one after another, and before each page it keeps what the
 next one starts from: where in the box tree it resumes, the page's side and name, and the page
@@ -24,6 +37,31 @@ from __future__ import annotations
 
 import pickle
 from dataclasses import dataclass
+from functools import lru_cache
+
+from .base import PUBLIC_ONLY, forced_public
+from .pdfparts import PT, STAND_IN_CLASS, font_file
+
+# The WeasyPrint releases whose internals the code below was tested with (the whole suite, on
+# both paths). A new release is added here once the suite passes on it.
+TESTED = ("70.0",)
+
+
+@lru_cache(maxsize=1)
+def _unusable(forced: bool) -> str:
+    if forced:
+        return f"{PUBLIC_ONLY} is set"
+    from ..freshness import library_version
+
+    version = library_version("weasyprint")
+    if version not in TESTED:
+        return f"WeasyPrint {version} is not the tested {', '.join(TESTED)}"
+    return ""
+
+
+def unusable() -> str:
+    """Why WeasyPrint's internals are not to be used here ("" if they may be)."""
+    return _unusable(forced_public())
 
 
 @dataclass
@@ -251,3 +289,144 @@ def _rejoins(context, seed: Seed, earlier: list, index: int, boxes: list) -> boo
             or boxes != seed.earlier.starts[index]):
         return False
     return _last_strings(context.string_set, index) == _last_strings(seed.earlier.strings, index)
+
+
+# ------------------------------------------------------------------ page-number stand-ins
+
+def _walk(box):
+    yield box
+    children = box.all_children() if hasattr(box, "all_children") else ()
+    for child in children:
+        yield from _walk(child)
+
+
+def _first_text(box):
+    for b in _walk(box):
+        if type(b).__name__ == "TextBox":
+            return b
+    return None
+
+
+def _color(style) -> list[float]:
+    c = style["color"]
+    try:
+        r, g, b = c.to("srgb").coordinates
+    except AttributeError:   # older tinycss2 colour objects
+        r, g, b = c.red, c.green, c.blue
+    return [round(float(v), 4) for v in (r, g, b)]
+
+
+def _stand_ins(page_box, page_index: int) -> list[list]:
+    """Where the page numbers go: [page, ref, prefix, align, x, baseline, font, size, colour].
+
+    `ref` is the anchor whose page is printed, or "" for the page's own number. `x` is the right
+    edge for right-aligned references and the centre for the page's own number."""
+    found = []
+    for box in _walk(page_box):
+        if type(box).__name__ == "MarginBox":
+            if getattr(box, "at_keyword", "") != "@bottom-center":
+                continue
+            ref, prefix, align = "", "", "center"
+        else:
+            element = getattr(box, "element", None)
+            if (element is None or box.element_tag != "span"
+                    or STAND_IN_CLASS not in (element.get("class") or "").split()
+                    or type(box).__name__ != "InlineBox"):
+                continue
+            ref, prefix = element.get("data-ref", ""), element.get("data-prefix", "")
+            align = "right"
+        text = _first_text(box)
+        if text is None or not text.text.strip():
+            continue
+        style = text.style
+        font = font_file(tuple(style["font_family"]), style["font_weight"] >= 600,
+                         style["font_style"] != "normal")
+        x = text.position_x + (text.width if align == "right" else text.width / 2)
+        found.append([page_index, ref, prefix, align, x * PT,
+                      (text.position_y + text.baseline) * PT, font, style["font_size"] * PT,
+                      _color(style)])
+    return found
+
+
+def stand_ins(document, start: int = 0) -> list[list]:
+    """Every page's stand-ins (see _stand_ins), its pages numbered from `start`."""
+    return [stamp for i, page in enumerate(document.pages, start)
+            for stamp in _stand_ins(page._page_box, i)]
+
+
+# ------------------------------------------------------------------ flashcard faces
+
+def _outermost(box, test):
+    """Boxes passing `test`, none inside another (anonymous boxes share their element)."""
+    if test(box):
+        yield box
+        return
+    for child in getattr(box, "children", ()):
+        yield from _outermost(child, test)
+
+
+def _element_id(box) -> str:
+    element = getattr(box, "element", None)
+    return (element.get("id") or "") if element is not None else ""
+
+
+def _is_card(box) -> bool:
+    element = getattr(box, "element", None)
+    return element is not None and "card" in (element.get("class") or "").split()
+
+
+def _face_slots(doc) -> dict[str, tuple[object, int]]:
+    """Each laid-out face's place: its card's box and its position among the card's children."""
+    slots = {}
+    for page in doc.pages:
+        for card in _outermost(page._page_box, _is_card):
+            for n, child in enumerate(card.children):
+                if _element_id(child).startswith("s"):
+                    slots[_element_id(child)] = (card, n)
+    return slots
+
+
+def _keep_points(face_box, points: int) -> None:
+    """A back laid out with every key point, cut to its first `points`: what is left is what a
+    layout of those points alone draws, and what is cut is not in the PDF at all."""
+    def is_list(box) -> bool:
+        return getattr(box, "element_tag", "") == "ul"
+
+    def shown(item) -> bool:   # the point's number is in its ID, p<face>_<k>
+        return (getattr(item, "element_tag", "") != "li"
+                or int(_element_id(item).rsplit("_", 1)[1]) < points)
+
+    holders = _outermost(face_box, lambda b: any(map(is_list, getattr(b, "children", ()))))
+    for holder in list(holders):
+        for ul in filter(is_list, holder.children):
+            ul.children = list(filter(shown, ul.children))
+        if points == 0:
+            holder.children = [c for c in holder.children if not is_list(c)]
+
+
+def place_faces(docs: list, searches: dict, laid: dict, views: dict, paper_h: float) -> None:
+    """Each face's best layout put in its place on the first document's sheets (see
+    flashcards.lay_out_sheets): the box from the document it was laid out in, at the size
+    found, and on a back only the key points that fit; the sheets, laid out taller to measure
+    what runs over, cut to the paper's height."""
+    from ..errors import RenderError
+
+    first = _face_slots(docs[0])
+    others: dict[int, dict] = {}
+    for i, search in searches.items():
+        group = next(g for g, options in enumerate(search.groups) if search.best in options)
+        card, n = first[f"s{i}"]
+        source = laid[(i, group)]
+        if source:
+            if source not in others:
+                others[source] = _face_slots(docs[source])
+            their_card, m = others[source][f"s{i}"]
+            if (abs(their_card.position_x - card.position_x) > 1e-3
+                    or abs(their_card.position_y - card.position_y) > 1e-3):
+                raise RenderError(f"flashcards: {search.face.card_id} ({search.face.kind}) "
+                                  "was laid out again in another place")
+            card.children = [*card.children[:n], their_card.children[m], *card.children[n + 1:]]
+        if views[i]["measure"]:
+            _keep_points(card.children[n], search.best[2])
+    for page in docs[0].pages:
+        page.height = paper_h

@@ -1,0 +1,163 @@
+"""The fast paths through the libraries' internals, and the public paths the build takes without
+them: on an untested version, when one raises, or with STUDYKIT_PUBLIC_ONLY set. Either way the
+outputs must carry every page number, link and bookmark; where a number would be missing the
+build fails naming the page."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pymupdf
+import pytest
+
+from studykit.api import Project
+from studykit.errors import RenderError
+from studykit.render import pdf_internals, weasy_internals
+from studykit.render.base import PUBLIC_ONLY, BuildContext, InlineExecutor
+from studykit.render.flashcards import FlashcardRenderer
+from studykit.render.handbook import HandbookRenderer
+from studykit.render.pdfparts import PartCache, join, layout_part
+
+BANK = Path(__file__).parent / "fixtures" / "bank"
+
+
+def _render(renderer, out: Path) -> tuple[Path, list[str]]:
+    kit = Project(content_dir=BANK).load()
+    ctx = BuildContext(kit=kit, report=None, out_dir=out, pool=InlineExecutor())
+    [target] = renderer.render(ctx)
+    return target, renderer.messages
+
+
+def _read(target: Path) -> dict:
+    """What a reader gets: each page's words where they are, links and bookmarks."""
+    with pymupdf.open(target) as doc:
+        return {"words": [[(w[4], w[0], w[3]) for w in page.get_text("words")] for page in doc],
+                "links": [[(link["kind"], link.get("uri") or link.get("nameddest") or
+                            link.get("page"), tuple(round(v) for v in link["from"]))
+                           for link in page.get_links()] for page in doc],
+                "toc": doc.get_toc(),
+                "names": sorted(doc.resolve_names())}
+
+
+def _same(a: dict, b: dict) -> None:
+    assert len(a["words"]) == len(b["words"])
+    for n, (wa, wb) in enumerate(zip(a["words"], b["words"]), start=1):
+        assert [w[0] for w in wa] == [w[0] for w in wb], f"page {n}"
+        for (word, xa, ya), (_, xb, yb) in zip(wa, wb):
+            # A stamped number is placed from its stand-in's glyphs on the public path, from
+            # its box on the fast one: the same spot to a fraction of a point.
+            assert abs(xa - xb) < 0.5 and abs(ya - yb) < 0.5, f"page {n}: {word}"
+    assert a["links"] == b["links"]
+    assert a["toc"] == b["toc"]
+    assert a["names"] == b["names"]
+
+
+@pytest.fixture(scope="module")
+def fast_book(tmp_path_factory):
+    mp = pytest.MonkeyPatch()
+    mp.delenv(PUBLIC_ONLY, raising=False)
+    try:
+        target, messages = _render(HandbookRenderer(), tmp_path_factory.mktemp("fast"))
+    finally:
+        mp.undo()
+    return _read(target), messages
+
+
+def test_handbook_on_the_public_path_is_the_same_book(fast_book, tmp_path, monkeypatch):
+    monkeypatch.setenv(PUBLIC_ONLY, "1")
+    target, messages = _render(HandbookRenderer(), tmp_path)
+    assert any("slower path" in m and f"{PUBLIC_ONLY} is set" in m for m in messages)
+    book = _read(target)
+    _same(fast_book[0], book)
+    # Every page but the cover's carries its number, at the foot.
+    for n, words in enumerate(book["words"][1:], start=2):
+        assert str(n) in [w[0] for w in words if w[2] > 780], f"page {n}"
+
+
+def test_a_fast_path_that_raises_gives_the_same_book(fast_book, tmp_path, monkeypatch):
+    # As WeasyPrint 68 and 69 did inside the pagination (its page maker's entries changed).
+    monkeypatch.delenv(PUBLIC_ONLY, raising=False)
+
+    def broken(*args, **kwargs):
+        raise ValueError("not enough values to unpack (expected 5, got 4)")
+
+    monkeypatch.setattr(weasy_internals, "render", broken)
+    target, messages = _render(HandbookRenderer(), tmp_path)
+    assert not any("slower path" in m for m in fast_book[1])
+    assert any("WeasyPrint's internals failed (ValueError: not enough values" in m
+               for m in messages)
+    _same(fast_book[0], _read(target))
+
+
+def test_an_untested_version_takes_the_public_path(monkeypatch):
+    monkeypatch.delenv(PUBLIC_ONLY, raising=False)
+    tested = weasy_internals.TESTED
+    weasy_internals._unusable.cache_clear()
+    try:
+        weasy_internals.TESTED = ("69.0",)
+        assert weasy_internals.unusable() == "WeasyPrint 70.0 is not the tested 69.0"
+    finally:
+        weasy_internals.TESTED = tested
+        weasy_internals._unusable.cache_clear()
+    assert weasy_internals.unusable() == ""
+
+    class Page:
+        def _count_q_balance(self):
+            return (1, 1)
+
+    assert pdf_internals.q_balance(Page()) == (1, 1)
+    monkeypatch.setattr(pdf_internals, "TESTED", ("1.27.0",))
+    assert pdf_internals.q_balance(Page()) is None
+
+
+def test_flashcards_on_the_public_path_are_the_same_sheets(tmp_path, monkeypatch):
+    monkeypatch.delenv(PUBLIC_ONLY, raising=False)
+    fast, messages = _render(FlashcardRenderer(), tmp_path / "fast")
+    assert not any("slower path" in m for m in messages)
+
+    def broken(*args, **kwargs):
+        raise AttributeError("'LineBox' object has no attribute 'children'")
+
+    monkeypatch.setattr(weasy_internals, "place_faces", broken)
+    public, messages = _render(FlashcardRenderer(), tmp_path / "public")
+    assert any("internals failed (AttributeError" in m for m in messages)
+    _same(_read(fast), _read(public))
+
+
+def _without(kind: str, monkeypatch) -> None:
+    """Stand-ins of one kind not found: a renamed box class or style key would do that."""
+    real = weasy_internals.stand_ins
+
+    def some(document, start=0):
+        return [s for s in real(document, start) if bool(s[1]) == (kind == "own")]
+
+    monkeypatch.delenv(PUBLIC_ONLY, raising=False)
+    monkeypatch.setattr(weasy_internals, "stand_ins", some)
+
+
+def test_a_page_without_its_number_fails_the_build_naming_it(tmp_path, monkeypatch):
+    _without("own", monkeypatch)
+    with pytest.raises(RenderError) as caught:
+        _render(HandbookRenderer(), tmp_path)
+    assert caught.value.exit_code == 3
+    assert str(caught.value) == ("handbook.pdf: page 2 (and 8 other pages): the stand-in for "
+                                 "its page number was not found, so no number would be printed")
+    assert not (tmp_path / "handbook.pdf").exists()
+
+
+def test_a_page_reference_not_found_fails_the_build_naming_its_page(tmp_path, monkeypatch):
+    _without("references", monkeypatch)
+    with pytest.raises(RenderError) as caught:
+        _render(HandbookRenderer(), tmp_path)
+    assert caught.value.exit_code == 3
+    message = str(caught.value)
+    assert message.startswith("handbook.pdf: page 3: the stand-in for the page number of #")
+    assert message.endswith(" was not found, so no number would be printed")
+
+
+def test_a_link_to_an_anchor_not_in_the_book_fails_the_build(tmp_path):
+    part = layout_part('<p id="here"><a href="#here">here</a> and '
+                       '<a href="#nowhere">nowhere</a></p>', str(tmp_path))
+    part.key = "k"
+    with pytest.raises(RenderError, match="^page 1: a link to #nowhere, which is not in the book$"):
+        join([part], tmp_path / "book.pdf", {}, PartCache(None, salt=""))
+    assert not (tmp_path / "book.pdf").exists()
