@@ -11,11 +11,12 @@ import pytest
 
 from studykit.api import Project
 from studykit.errors import RenderError
-from studykit.render import pdf_internals, weasy_internals
+from studykit.render import pdf_internals, pptx_xml, weasy_internals
 from studykit.render.base import PUBLIC_ONLY, BuildContext, InlineExecutor
 from studykit.render.flashcards import FlashcardRenderer
 from studykit.render.handbook import HandbookRenderer
 from studykit.render.pdfparts import PartCache, join, layout_part
+from studykit.render.slides import SlidesRenderer
 
 BANK = Path(__file__).parent / "fixtures" / "bank"
 
@@ -161,3 +162,99 @@ def test_a_link_to_an_anchor_not_in_the_book_fails_the_build(tmp_path):
     with pytest.raises(RenderError, match="^page 1: a link to #nowhere, which is not in the book$"):
         join([part], tmp_path / "book.pdf", {}, PartCache(None, salt=""))
     assert not (tmp_path / "book.pdf").exists()
+
+
+# Both paths' decks dated alike, so that their files can be compared byte for byte.
+EPOCH = "1700000000"
+
+
+def _slides(out: Path) -> tuple[dict, list[str]]:
+    """The fixture bank's decks as a reader gets them: per deck, per slide, its layout and each
+    shape's name, place, size and text; and the renderer's messages."""
+    from pptx import Presentation
+
+    kit = Project(content_dir=BANK).load()
+    renderer = SlidesRenderer()
+    paths = renderer.render(BuildContext(kit=kit, report=None, out_dir=out))
+    decks = {}
+    for path in paths:
+        prs = Presentation(str(path))
+        decks[path.name] = [
+            (slide.slide_layout.name,
+             [(s.name, s.left, s.top, s.width, s.height,
+               s.text_frame.text if s.has_text_frame else None) for s in slide.shapes],
+             slide.notes_slide.notes_text_frame.text)
+            for slide in prs.slides]
+    return decks, renderer.messages
+
+
+@pytest.fixture(scope="module")
+def fast_decks(tmp_path_factory):
+    mp = pytest.MonkeyPatch()
+    mp.delenv(PUBLIC_ONLY, raising=False)
+    mp.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    try:
+        out = tmp_path_factory.mktemp("fast-decks")
+        decks, messages = _slides(out)
+    finally:
+        mp.undo()
+    assert not any("slower path" in m for m in messages)
+    return decks, out
+
+
+def test_decks_on_the_public_path_are_the_same_decks(fast_decks, tmp_path, monkeypatch):
+    monkeypatch.setenv(PUBLIC_ONLY, "1")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    public, messages = _slides(tmp_path)
+    assert [m for m in messages if "slower path" in m] == [
+        f"on the slower path (python-pptx's public API only): {PUBLIC_ONLY} is set"]
+    assert public == fast_decks[0]
+    assert sum(len(slides) for slides in public.values()) == 17
+    # Not only the same slides: the same files, byte for byte.
+    for name in public:
+        assert (tmp_path / "slides" / name).read_bytes() == \
+            (fast_decks[1] / "slides" / name).read_bytes(), name
+
+
+def test_a_pptx_fast_path_that_raises_gives_the_same_decks(fast_decks, tmp_path, monkeypatch):
+    monkeypatch.delenv(PUBLIC_ONLY, raising=False)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    made = []
+    real = pptx_xml.add_notes_slide
+
+    def broken(slide, element):
+        # Part-way through a deck, after some slides were made the fast way.
+        made.append(slide)
+        if len(made) == 3:
+            raise AttributeError("'NotesSlidePart' object has no attribute 'relate_to'")
+        real(slide, element)
+
+    monkeypatch.setattr(pptx_xml, "add_notes_slide", broken)
+    public, messages = _slides(tmp_path)
+    assert len(made) >= 3
+    assert [m for m in messages if "slower path" in m] == [
+        "on the slower path (python-pptx's public API only): python-pptx's internals failed "
+        "(AttributeError: 'NotesSlidePart' object has no attribute 'relate_to')"]
+    assert public == fast_decks[0]
+
+
+def test_an_untested_python_pptx_takes_the_public_path(tmp_path, monkeypatch):
+    monkeypatch.delenv(PUBLIC_ONLY, raising=False)
+    assert pptx_xml.unusable() == ""
+    monkeypatch.setattr(pptx_xml, "TESTED", ("0.6.23",))
+    assert pptx_xml.unusable() == "python-pptx 1.0.2 is not the tested 0.6.23"
+
+    used = []
+    for name in ("name_parts_quickly", "add_bare_slide", "placeholders", "add_notes_slide",
+                 "theme_xml"):
+        monkeypatch.setattr(pptx_xml, name, lambda *args, name=name: used.append(name))
+    decks, messages = _slides(tmp_path)
+    assert used == []
+    assert sum(len(slides) for slides in decks.values()) == 17
+    assert any("slower path (python-pptx's public API only): python-pptx 1.0.2 is not the "
+               "tested 0.6.23" in m for m in messages)
+
+
+def test_the_tested_python_pptx_is_the_locked_one():
+    lock = (Path(__file__).parents[1] / "requirements" / "lock.txt").read_text()
+    assert f"python-pptx=={pptx_xml.TESTED[-1]} " in lock

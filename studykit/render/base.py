@@ -76,11 +76,11 @@ class Renderer(ABC):
         # Set by the project when the output on disk was built from the same inputs.
         self.up_to_date = False
 
-    def say_if_slower(self, parts) -> None:
-        """Say once why parts were laid out through WeasyPrint's public API alone."""
+    def say_if_slower(self, parts, library: str = "WeasyPrint") -> None:
+        """Say once why parts were made through `library`'s public API alone."""
         why = next((p.slower for p in parts if p.slower), "")
         if why:
-            self.messages.append(f"on the slower path (WeasyPrint's public API only): {why}")
+            self.messages.append(f"on the slower path ({library}'s public API only): {why}")
 
     @abstractmethod
     def render(self, ctx: BuildContext) -> list[Path]:
@@ -156,6 +156,24 @@ PUBLIC_ONLY = "STUDYKIT_PUBLIC_ONLY"
 
 def forced_public() -> bool:
     return os.environ.get(PUBLIC_ONLY, "") not in ("", "0")
+
+
+def untested(library: str, dist: str, tested: tuple[str, ...]) -> str:
+    """Why `library`'s internals are not to be used ("" if they may be): the public path is
+    forced, or the installed version is not one they were tested with."""
+    if forced_public():
+        return f"{PUBLIC_ONLY} is set"
+    from ..freshness import library_version
+
+    version = library_version(dist)
+    if version not in tested:
+        return f"{library} {version} is not the tested {', '.join(tested)}"
+    return ""
+
+
+def internals_failed(library: str, exc: Exception) -> str:
+    """Why a part was made on the public path after a fast path raised."""
+    return f"{library}'s internals failed ({type(exc).__name__}: {exc})"
 
 
 _PAUSES = {"depth": 0, "resume": False}

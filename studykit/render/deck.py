@@ -19,6 +19,7 @@ import ast
 import copy
 import functools
 import math
+import re
 import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -27,21 +28,14 @@ from lxml import etree
 from pptx import Presentation
 from pptx.dml.color import RGBColor
 from pptx.enum.shapes import MSO_SHAPE
-from pptx.opc.constants import CONTENT_TYPE as CT
-from pptx.opc.constants import RELATIONSHIP_TYPE as RT
-from pptx.opc.packuri import PackURI
-from pptx.oxml.ns import qn
-from pptx.oxml.text import CT_RegularTextRun
-from pptx.parts.slide import NotesSlidePart
-from pptx.shapes.placeholder import SlidePlaceholder
-from pptx.shapes.shapetree import SlideShapeFactory
 from pygments.lexers import PythonLexer
 from pygments.token import Comment, Keyword, Name, Number, Operator, String, Token
 
-from ..errors import RenderError
+from ..errors import KitError, RenderError
 from ..markdown import parse
 from ..model import DIFFICULTIES, DIFFICULTY_LETTERS, Question, Sample, Topic
-from .base import BuildContext
+from . import pptx_xml
+from .base import BuildContext, internals_failed
 from .pptx_text import (EMU_PER_PT, Box, Para, Run, line_pitch, text_width,
                          theme_fonts)
 
@@ -112,24 +106,48 @@ class Rect:
         return self.h / EMU_PER_PT
 
 
+def build_deck(ctx: BuildContext, topic: Topic, template: Path) -> Deck:
+    """The topic's deck, built through python-pptx's internals where they may be used; where
+    not, or when they raise, through its public API (and `.element`), with `slower` saying
+    why. A fast path that failed part-way leaves a deck in no known state: it is built anew."""
+    slower = pptx_xml.unusable()
+    if not slower:
+        try:
+            deck = Deck(ctx, topic, template, fast=True)
+            deck.build()
+            return deck
+        except KitError:
+            raise
+        except Exception as exc:   # noqa: BLE001 - the public path makes the same deck
+            slower = internals_failed("python-pptx", exc)
+    deck = Deck(ctx, topic, template, fast=False)
+    deck.slower = slower
+    deck.build()
+    return deck
+
+
 class Deck:
-    def __init__(self, ctx: BuildContext, topic: Topic, template: Path):
+    def __init__(self, ctx: BuildContext, topic: Topic, template: Path, fast: bool = False):
         self.ctx = ctx
         self.topic = topic
+        # Whether python-pptx's internals are used (see pptx_xml), and if not, why not.
+        self.fast = fast
+        self.slower = ""
         self.prs = Presentation(str(template))
         if (self.prs.slide_width, self.prs.slide_height) != (SLIDE_W, SLIDE_H):
             raise RenderError(f"{template}: the theme must be 16:9 "
                               f"({SLIDE_W} x {SLIDE_H} EMU)")
         self.layouts = {l.name: l for l in self.prs.slide_layouts}
         # Text runs name no font, so they follow the theme: measured here with its fonts.
-        self.title_font, self.text_font = theme_fonts(self.prs)
+        self.title_font, self.text_font = theme_fonts(template)
         self.messages: list[str] = []
         self._layout_info: dict[str, dict[int, tuple[int, Rect]]] = {}
         # By slide element: python-pptx finds a slide's id by a search of the whole deck.
         self._placeholders: dict[object, dict[int, object]] = {}
         self._notes_xml = None
         self._blank_trees: dict[str, object] = {}
-        _name_parts_quickly(self.prs.part.package)
+        if fast:
+            pptx_xml.name_parts_quickly(self.prs)
 
     # ------------------------------------------------------------ the deck
 
@@ -354,12 +372,12 @@ class Deck:
                                          line_pitch(size, CODE_FONT)) for ln in chunk],
                           inset_x, inset_y, wrap=False, what=f"{where} code")
             else:
-                code_sp._element.getparent().remove(code_sp._element)
+                code_sp.element.getparent().remove(code_sp.element)
             if with_output:
                 self.set_rect(out_sp, out_rect)
                 self.fill(out_sp, out_paras, inset_x, inset_y, what=f"{where} output")
             else:
-                out_sp._element.getparent().remove(out_sp._element)
+                out_sp.element.getparent().remove(out_sp.element)
             notes = [f"{q.card_id} · {sample.title}" + (f", part {k} of {total}" if part else "")]
             notes.append(f"Verified on {verified}." if verified else
                          "Not checked in this build.")
@@ -419,7 +437,8 @@ class Deck:
 
         The first slide of each layout is made through python-pptx; the others are given a copy
         of its shape tree, with their own slide number. Cloning the layout's placeholders and
-        placing them one property at a time took a third of a deck's time."""
+        placing them one property at a time took a third of a deck's time (on the public path
+        they are still cloned, then replaced)."""
         layout = self.layouts_get(layout_name)
         blank = self._blank_trees.get(layout_name)
         if blank is None:
@@ -434,40 +453,42 @@ class Deck:
                     # program follows placeholder inheritance, and reading them back is cheap.
                     if idx in info:
                         self.set_rect(shape, info[idx][1])
-            self._blank_trees[layout_name] = copy.deepcopy(slide.shapes._spTree)
+            self._blank_trees[layout_name] = copy.deepcopy(_tree(slide))
         else:
-            slides = self.prs.slides
-            rId, slide = slides.part.add_slide(layout)
-            tree = slide._element.cSld.spTree
-            tree.getparent().replace(tree, copy.deepcopy(blank))
-            slides._sldIdLst.add_sldId(rId)
+            slide = pptx_xml.add_bare_slide(self.prs, layout) if self.fast \
+                else self.prs.slides.add_slide(layout)
+            # The tree keeps its element, which python-pptx's shape collection holds on to.
+            _tree(slide)[:] = list(copy.deepcopy(blank))
             self._number(slide)
-        # The placeholders, read from the XML: python-pptx's shape factory asks every shape
-        # several XPath questions, a tenth of a deck's time when asked of every slide.
-        phs = {}
-        shapes = slide.shapes
-        for sp in shapes._spTree.iterchildren(_SP):
-            ph = sp.find(_PH_PATH)
-            if ph is not None:
-                phs[int(ph.get("idx", "0"))] = SlidePlaceholder(sp, shapes)
-        self._placeholders[slide._element] = phs
+        if self.fast:
+            # The placeholders, read from the XML: python-pptx's shape factory asks every shape
+            # several XPath questions, a tenth of a deck's time when asked of every slide.
+            sps = {}
+            for sp in _tree(slide).iterchildren(_SP):
+                ph = sp.find(_PH_PATH)
+                if ph is not None:
+                    sps[int(ph.get("idx", "0"))] = sp
+            phs = pptx_xml.placeholders(slide, sps)
+        else:
+            phs = {ph.placeholder_format.idx: ph for ph in slide.placeholders}
+        self._placeholders[slide.element] = phs
         return slide
 
     def _number(self, slide) -> None:
         """The slide number of a slide whose footer was copied from an earlier slide's."""
-        for fld in slide._element.cSld.spTree.iter(qn("a:fld")):
+        for fld in _tree(slide).iter(_qn("a:fld")):
             if fld.get("type") != "slidenum":
                 continue
             number = str(len(self.prs.slides))
-            sp = next(fld.iterancestors(qn("p:sp")))
-            ext = sp.find(f"{qn('p:spPr')}/{qn('a:xfrm')}/{qn('a:ext')}")
+            sp = next(fld.iterancestors(_qn("p:sp")))
+            ext = sp.find(f"{_qn('p:spPr')}/{_qn('a:xfrm')}/{_qn('a:ext')}")
             box = Box(_number_paras(number), int(ext.get("cx")) / EMU_PER_PT,
                       int(ext.get("cy")) / EMU_PER_PT, font=self.text_font)
             if not box.fits():
                 raise RenderError(f"{self.topic.dirname}: slide number {number} does not fit "
                                   "its box")
             fld.set("id", self._field_id(number))
-            fld.find(qn("a:t")).text = number
+            fld.find(_qn("a:t")).text = number
 
     def _field_id(self, number) -> str:
         """A slide number field's GUID, the same in every build of the deck (a random one
@@ -476,23 +497,23 @@ class Deck:
                                        f"studykit:{self.topic.dirname}:{number}")).upper()
 
     def placeholder(self, slide, idx: int, name: str | None = None):
-        ph = self._placeholders[slide._element].get(idx)
+        ph = self._placeholders[slide.element].get(idx)
         if ph is None:
             raise RenderError(f"the slide theme's layout lacks placeholder {idx}")
         if name:
             # What `ph.name = name` writes, without python-pptx's XPath look-ups.
-            ph._element.find(f"{_NV_SP}/{_C_NV_PR}").set("name", name)
+            ph.element.find(f"{_NV_SP}/{_C_NV_PR}").set("name", name)
         return ph
 
     def font_of(self, shape) -> str:
         """The theme font a shape's text inherits: the heading font for titles."""
-        ph = shape._element.find(_PH_PATH)
+        ph = shape.element.find(_PH_PATH)
         is_title = ph is not None and ph.get("idx", "0") == "0"
         return self.title_font if is_title else self.text_font
 
     @staticmethod
     def rect(shape) -> Rect:
-        xfrm = shape._element.find(f"{_SP_PR}/{_XFRM}")
+        xfrm = shape.element.find(f"{_SP_PR}/{_XFRM}")
         off = xfrm.find(_OFF) if xfrm is not None else None
         ext = xfrm.find(_EXT) if xfrm is not None else None
         if off is None or ext is None:   # inherited from the layout
@@ -506,25 +527,26 @@ class Deck:
 
     def footer(self, slide, layout) -> None:
         """Copies of the layout's footer and slide number (python-pptx leaves them out)."""
-        tree = slide.shapes._spTree
+        tree = _tree(slide)
         for idx, (kind, _) in self.layout_info(layout).items():
             name = {15: "Footer", 13: "Slide Number"}.get(kind)
             if name is None:
                 continue
-            sp = etree.SubElement(tree, qn("p:sp"))
-            nv = etree.SubElement(sp, qn("p:nvSpPr"))
-            etree.SubElement(nv, qn("p:cNvPr"), id=str(self.next_id(slide)), name=name)
-            locks = etree.SubElement(etree.SubElement(nv, qn("p:cNvSpPr")), qn("a:spLocks"))
+            sp = etree.SubElement(tree, _qn("p:sp"))
+            nv = etree.SubElement(sp, _qn("p:nvSpPr"))
+            etree.SubElement(nv, _qn("p:cNvPr"), id=str(self.next_id(slide)), name=name)
+            locks = etree.SubElement(etree.SubElement(nv, _qn("p:cNvSpPr")), _qn("a:spLocks"))
             locks.set("noGrp", "1")
-            nvpr = etree.SubElement(nv, qn("p:nvPr"))
-            etree.SubElement(nvpr, qn("p:ph"), type="ftr" if name == "Footer" else "sldNum",
+            nvpr = etree.SubElement(nv, _qn("p:nvPr"))
+            etree.SubElement(nvpr, _qn("p:ph"), type="ftr" if name == "Footer" else "sldNum",
                              idx=str(idx))
-            etree.SubElement(sp, qn("p:spPr"))
-            body = etree.SubElement(sp, qn("p:txBody"))
-            etree.SubElement(body, qn("a:bodyPr"))
-            etree.SubElement(body, qn("a:lstStyle"))
-            etree.SubElement(body, qn("a:p"))
-            shape = SlideShapeFactory(sp, slide.shapes)
+            etree.SubElement(sp, _qn("p:spPr"))
+            body = etree.SubElement(sp, _qn("p:txBody"))
+            etree.SubElement(body, _qn("a:bodyPr"))
+            etree.SubElement(body, _qn("a:lstStyle"))
+            etree.SubElement(body, _qn("a:p"))
+            # Once per layout: python-pptx's own shape object for the new element will do.
+            shape = next(s for s in slide.shapes if s.element is sp)
             self.set_rect(shape, self.layout_info(layout)[idx][1])
             number = len(self.prs.slides)
             if name == "Footer":
@@ -534,16 +556,16 @@ class Deck:
             else:
                 self.fill(shape, _number_paras(str(number)), what="slide number")
                 # The number is a field, so it stays right when slides are moved or hidden.
-                p = shape.text_frame._txBody.find(qn("a:p"))
-                r = p.find(qn("a:r"))
-                fld = etree.Element(qn("a:fld"), id=self._field_id(number), type="slidenum")
+                p = sp.find(f"{_TX_BODY}/{_qn('a:p')}")
+                r = p.find(_qn("a:r"))
+                fld = etree.Element(_qn("a:fld"), id=self._field_id(number), type="slidenum")
                 for child in list(r):
                     fld.append(child)
                 p.replace(r, fld)
 
     @staticmethod
     def next_id(slide) -> int:
-        ids = [int(e.get("id")) for e in slide.shapes._spTree.iter(qn("p:cNvPr"))]
+        ids = [int(e.get("id")) for e in _tree(slide).iter(_C_NV_PR)]
         return max(ids, default=1) + 1
 
     def badge(self, slide, difficulty: str, r: Rect) -> None:
@@ -606,62 +628,56 @@ class Deck:
                               f"{e.height:.0f} pt but its box is {r.w_pt:.0f} x {r.h_pt:.0f}")
         if not (0 <= r.x and r.x + r.w <= SLIDE_W and 0 <= r.y and r.y + r.h <= SLIDE_H):
             raise RenderError(f"{self.topic.dirname}: {what} lies outside the slide")
-        write_paras(shape.text_frame._txBody, paras, box, wrap=wrap, anchor=anchor)
+        write_paras(shape.element.find(_TX_BODY), paras, box, wrap=wrap, anchor=anchor)
 
     def notes(self, slide, lines: list[str]) -> None:
         text = "\n".join(lines).strip()
         for sp in self.notes_slide(slide).iter(_SP):
             ph = sp.find(_PH_PATH)
             if ph is not None and ph.get("type") == "body":
-                _set_text(sp.find(_qn("p:txBody")), text)
+                _set_text(sp.find(_TX_BODY), text)
                 return
         raise RenderError("the slide theme's notes master has no body placeholder")
 
     def notes_slide(self, slide):
         """The XML of the slide's notes page, new. python-pptx makes one by cloning the notes
         master's placeholders one at a time, a sixth of a deck's time; the first is made so,
-        and the rest are copies of it, related as python-pptx relates them."""
-        if self._notes_xml is None:
-            notes = slide.notes_slide
-            self._notes_xml = copy.deepcopy(notes._element)
-            return notes._element
-        slide_part = slide.part
-        package = slide_part.package
+        and on the fast path the rest are copies of it (see pptx_xml.add_notes_slide)."""
+        if self._notes_xml is None or not self.fast:
+            element = slide.notes_slide.element
+            if self._notes_xml is None:
+                self._notes_xml = copy.deepcopy(element)
+            return element
         element = copy.deepcopy(self._notes_xml)
-        part = NotesSlidePart(package.next_partname("/ppt/notesSlides/notesSlide%d.xml"),
-                              CT.PML_NOTES_SLIDE, package, element)
-        part.relate_to(package.presentation_part.notes_master_part, RT.NOTES_MASTER)
-        part.relate_to(slide_part, RT.SLIDE)
-        slide_part.relate_to(part, RT.NOTES_SLIDE)
+        pptx_xml.add_notes_slide(slide, element)
         return element
 
 
 # ------------------------------------------------------------------ helpers
 
-# qn parses its argument on every call; a deck writes hundreds of thousands of elements.
-_qn = functools.lru_cache(maxsize=None)(qn)
-_NV_SP, _C_NV_PR, _SP_PR = qn("p:nvSpPr"), qn("p:cNvPr"), qn("p:spPr")
-_SP, _PH_PATH = qn("p:sp"), f"{_NV_SP}/{qn('p:nvPr')}/{qn('p:ph')}"
-_XFRM, _OFF, _EXT = qn("a:xfrm"), qn("a:off"), qn("a:ext")
+_NAMESPACES = {"a": "http://schemas.openxmlformats.org/drawingml/2006/main",
+               "p": "http://schemas.openxmlformats.org/presentationml/2006/main"}
 
 
-def _name_parts_quickly(package) -> None:
-    """python-pptx names each new part (a slide, its notes) by walking every part of the
-    package: quadratic in the deck's length. Here the names in use are collected once and kept
-    up to date; the name given is the same, the lowest free number, as the parts are numbered
-    without gaps. Only templates whose parts are all named this way are asked for."""
-    taken = {str(part.partname) for part in package.iter_parts()}
-
-    def next_partname(tmpl: str) -> PackURI:
-        n = 1
-        while tmpl % n in taken:
-            n += 1
-        taken.add(tmpl % n)
-        return PackURI(tmpl % n)
-
-    package.next_partname = next_partname
+# Cached: a deck writes hundreds of thousands of elements.
+@functools.lru_cache(maxsize=None)
+def _qn(tag: str) -> str:
+    """'p:sp' as lxml names it, '{namespace}sp'."""
+    prefix, name = tag.split(":")
+    return f"{{{_NAMESPACES[prefix]}}}{name}"
 
 
+_NV_SP, _C_NV_PR, _SP_PR = _qn("p:nvSpPr"), _qn("p:cNvPr"), _qn("p:spPr")
+_SP, _PH_PATH = _qn("p:sp"), f"{_NV_SP}/{_qn('p:nvPr')}/{_qn('p:ph')}"
+_XFRM, _OFF, _EXT = _qn("a:xfrm"), _qn("a:off"), _qn("a:ext")
+_TX_BODY, _SP_TREE = _qn("p:txBody"), f"{_qn('p:cSld')}/{_qn('p:spTree')}"
+# What python-pptx writes for a control character in text, which XML cannot hold: _xHHHH_.
+_CONTROL = re.compile(r"[\x00-\x08\x0B-\x1F]")
+
+
+def _tree(slide):
+    """The slide's shape tree, the XML its shapes are in."""
+    return slide.element.find(_SP_TREE)
 
 
 def _set_text(txBody, text: str) -> None:
@@ -677,7 +693,7 @@ def _set_text(txBody, text: str) -> None:
                 etree.SubElement(p, _qn("a:br"))
             if stretch:
                 etree.SubElement(etree.SubElement(p, _qn("a:r")), _qn("a:t")).text = \
-                    CT_RegularTextRun._escape_ctrl_chars(stretch)
+                    _CONTROL.sub(lambda m: "_x%04X_" % ord(m.group()), stretch)
 
 
 def _number_paras(number: str) -> list[Para]:

@@ -15,7 +15,7 @@ from pathlib import Path
 from ..errors import RenderError
 from ..markdown import inline_code
 from ..model import DIFFICULTIES, DIFFICULTY_LETTERS, Question
-from .base import BuildContext, Renderer, gc_paused
+from .base import BuildContext, Renderer, gc_paused, internals_failed
 from .highlight import highlight_lines, style_css
 
 PAPERS = {"a4": (210.0, 297.0), "letter": (215.9, 279.4)}
@@ -249,7 +249,7 @@ def lay_out_sheets(html: str, base_url: str, plan: SheetPlan):
             weasy_internals.place_faces(docs, searches, laid, views,
                                         plan.args["paper_h"] * PX_PER_MM)
         except Exception as exc:   # noqa: BLE001 - whatever broke, the public path still works
-            slower = f"WeasyPrint's internals failed ({type(exc).__name__}: {exc})"
+            slower = internals_failed("WeasyPrint", exc)
     if slower:
         # Every face at the size found, the sheets laid out again: a third more processing.
         final = {}

@@ -30,7 +30,7 @@ from pathlib import Path
 from ..cachefile import read_cache, read_cache_json, write_cache, write_cache_json
 from ..errors import RenderError
 from ..output import write_output
-from .base import gc_paused, run_pieces
+from .base import gc_paused, internals_failed, run_pieces
 
 # CSS pixels to PDF points.
 PT = 0.75
@@ -156,7 +156,7 @@ def layout_part(html: str, base_url: str, resume: Resume | None = None) -> PartL
         except RenderError:
             raise
         except Exception as exc:   # noqa: BLE001 - whatever broke, the public path still works
-            slower = f"WeasyPrint's internals failed ({type(exc).__name__}: {exc})"
+            slower = internals_failed("WeasyPrint", exc)
     part = _layout_part(html, base_url, None, fast=False)
     part.slower = slower
     return part

@@ -11,9 +11,12 @@ widths without kerning, which only ever makes real text narrower than measured.
 
 from __future__ import annotations
 
+import io
 import logging
+import posixpath
 import shutil
 import subprocess
+import zipfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -230,20 +233,60 @@ def font_file(font: str, bold: bool = False, italic: bool = False) -> Path:
 # ------------------------------------------------------------------ reading a saved deck back
 
 _A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
+_R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_PKG_R = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_P = "{http://schemas.openxmlformats.org/presentationml/2006/main}"
+_SP_TREE = f"{_P}cSld/{_P}spTree"
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
 
 
-def theme_fonts(prs) -> tuple[str, str]:
-    """(major, minor) Latin fonts of the deck's theme: what runs without a font name use."""
-    from pptx.opc.constants import RELATIONSHIP_TYPE as RT
+def theme_fonts(source) -> tuple[str, str]:
+    """(major, minor) Latin fonts of a deck's theme: what runs without a font name use.
+    `source` is a Presentation or a .pptx file's path."""
     from lxml import etree
 
-    theme = etree.fromstring(prs.slide_master.part.part_related_by(RT.THEME).blob)
+    from . import pptx_xml
+
+    if isinstance(source, (str, Path)):
+        blob = _theme_in_file(source)
+    else:
+        blob = None
+        if not pptx_xml.unusable():
+            try:
+                blob = pptx_xml.theme_xml(source)
+            except Exception:   # noqa: BLE001 - the saved copy below holds the same theme
+                blob = None
+        if blob is None:
+            # python-pptx has no public way to its theme: the deck as it would be saved.
+            saved = io.BytesIO()
+            source.save(saved)
+            blob = _theme_in_file(saved)
+    theme = etree.fromstring(blob)
     major = theme.find(f".//{_A}majorFont/{_A}latin").get("typeface")
     minor = theme.find(f".//{_A}minorFont/{_A}latin").get("typeface")
     return major, minor
 
 
-_P = "{http://schemas.openxmlformats.org/presentationml/2006/main}"
+def _theme_in_file(file) -> bytes:
+    """The XML of the first slide master's theme, followed through the package's relations."""
+    from lxml import etree
+
+    with zipfile.ZipFile(file) as z:
+        def related(part: str, attr: str, value: str) -> str:
+            folder, name = posixpath.split(part)
+            rels = etree.fromstring(z.read(posixpath.join(folder, "_rels", name + ".rels")))
+            rel = next(r for r in rels.iter(_PKG_R + "Relationship") if r.get(attr) == value)
+            target = rel.get("Target")
+            if target.startswith("/"):
+                return target[1:]
+            return posixpath.normpath(posixpath.join(folder, target))
+
+        main = related("", "Type", _REL + "officeDocument")
+        first = etree.fromstring(z.read(main)).find(f".//{_P}sldMasterId").get(_R + "id")
+        master = related(main, "Id", first)
+        return z.read(related(master, "Type", _REL + "theme"))
+
+
 # Where each kind of shape keeps its position and size.
 _XFRM_PATHS = {_P + "sp": f"{_P}spPr/{_A}xfrm", _P + "cxnSp": f"{_P}spPr/{_A}xfrm",
                _P + "pic": f"{_P}spPr/{_A}xfrm", _P + "grpSp": f"{_P}grpSpPr/{_A}xfrm",
@@ -254,7 +297,7 @@ def box_of(shape, fonts: tuple[str, str]) -> Box | None:
     """The text of a saved shape as a Box, read from its XML alone."""
     if not shape.has_text_frame:
         return None
-    return _box_of_xml(shape._element, shape.width, shape.height, shape.name, fonts)
+    return _box_of_xml(shape.element, shape.width, shape.height, shape.name, fonts)
 
 
 def _box_of_xml(sp, width: int, height: int, name: str, fonts: tuple[str, str]) -> Box | None:
@@ -309,18 +352,19 @@ def _box_of_xml(sp, width: int, height: int, name: str, fonts: tuple[str, str]) 
                wrap=bodyPr.get("wrap") != "none", name=name)
 
 
-def overflows(prs) -> list[str]:
+def overflows(prs, fonts: tuple[str, str] | None = None) -> list[str]:
     """Every text box of the deck whose measured text leaves its shape, or a shape the slide.
+    `fonts` are the theme's (major, minor) fonts, if known.
 
     Read from the slides' XML directly: through python-pptx's shape objects, this check took a
     fifth of the time to build a deck. A shape without a position of its own (one that inherits
     it from its layout) is asked through python-pptx."""
-    fonts = theme_fonts(prs)
+    fonts = fonts or theme_fonts(prs)
     W, H = prs.slide_width, prs.slide_height
     found = []
     for n, slide in enumerate(prs.slides, 1):
         inherited = None
-        for sp in slide.shapes._spTree.iterchildren():
+        for sp in slide.element.find(_SP_TREE).iterchildren():
             path = _XFRM_PATHS.get(sp.tag)
             if path is None:
                 continue
@@ -332,7 +376,7 @@ def overflows(prs) -> list[str]:
                 w, h = int(ext.get("cx")), int(ext.get("cy"))
             else:
                 if inherited is None:
-                    inherited = {s._element: s for s in slide.shapes}
+                    inherited = {s.element: s for s in slide.shapes}
                 shape = inherited[sp]
                 x, y, w, h = shape.left, shape.top, shape.width, shape.height
             name = next(sp.iter(_P + "cNvPr")).get("name")

@@ -46,13 +46,12 @@ class SlidesRenderer(Renderer):
             if record.fresh(target, key):
                 kept.append(target)
                 continue
-            from .deck import Deck
+            from .deck import build_deck
             from .pptx_text import overflows
 
-            deck = Deck(ctx, topic, template)
-            deck.build()
+            deck = build_deck(ctx, topic, template)
             # Measured again from the XML as saved: what a reader of the file would get.
-            problems = overflows(deck.prs)
+            problems = overflows(deck.prs, (deck.title_font, deck.text_font))
             if problems:
                 raise RenderError(f"{topic.dirname}: text overflows: " + "; ".join(problems))
             decks.append((target, key, deck))
@@ -68,6 +67,7 @@ class SlidesRenderer(Renderer):
             self.messages.extend(deck.messages)
             self.messages.append(f"{target.name}: {len(deck.prs.slides)} slides")
         record.save()
+        self.say_if_slower([deck for _, _, deck in decks], "python-pptx")
         if kept:
             self.messages.append(f"{len(kept)} deck(s) unchanged, not rebuilt")
         return sorted(paths + kept)

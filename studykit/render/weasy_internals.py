@@ -39,7 +39,7 @@ import pickle
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .base import PUBLIC_ONLY, forced_public
+from .base import forced_public, untested
 from .pdfparts import PT, STAND_IN_CLASS, font_file
 
 # The WeasyPrint releases whose internals the code below was tested with (the whole suite, on
@@ -49,14 +49,7 @@ TESTED = ("70.0",)
 
 @lru_cache(maxsize=1)
 def _unusable(forced: bool) -> str:
-    if forced:
-        return f"{PUBLIC_ONLY} is set"
-    from ..freshness import library_version
-
-    version = library_version("weasyprint")
-    if version not in TESTED:
-        return f"WeasyPrint {version} is not the tested {', '.join(TESTED)}"
-    return ""
+    return untested("WeasyPrint", "weasyprint", TESTED)
 
 
 def unusable() -> str:

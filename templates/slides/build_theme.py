@@ -18,14 +18,17 @@ Every layout but Deck Title has a footer (11) and a slide number (12).
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 from lxml import etree
 from pptx import Presentation
-from pptx.opc.constants import RELATIONSHIP_TYPE as RT
 from pptx.util import Emu, Inches
 
 HERE = Path(__file__).resolve().parent
+# Run as a script, from anywhere: the kit's own modules are two folders up.
+sys.path.insert(0, str(HERE.parents[1]))
+from studykit.render import pptx_xml  # noqa: E402
 OUT = HERE / "theme.pptx"
 
 NS = {
@@ -71,8 +74,7 @@ def _solid(parent, rgb: str):
 
 
 def set_theme(prs) -> None:
-    part = prs.slide_master.part.part_related_by(RT.THEME)
-    xml = part.blob.decode("utf-8")
+    xml = pptx_xml.theme_xml(prs).decode("utf-8")
     # Plain RGB for dk1/lt1 too: the default sysClr windowText would follow the OS colours.
     scheme = "".join(f'<a:{k}><a:srgbClr val="{v}"/></a:{k}>' for k, v in COLOURS.items())
     xml = re.sub(r'<a:clrScheme name="[^"]*">.*?</a:clrScheme>',
@@ -80,7 +82,7 @@ def set_theme(prs) -> None:
     xml = re.sub(r'(<a:(?:major|minor)Font><a:latin typeface=")[^"]*"', rf'\g<1>{FONT}"', xml)
     xml = re.sub(r'<a:theme ([^>]*)name="[^"]*"', r'<a:theme \1name="Study Kit"', xml, count=1)
     xml = re.sub(r'<a:fontScheme name="[^"]*"', '<a:fontScheme name="Study Kit"', xml, count=1)
-    part._blob = xml.encode("utf-8")
+    pptx_xml.set_theme_xml(prs, xml.encode("utf-8"))
 
 
 def set_background(cSld, rgb: str) -> None:
@@ -302,4 +304,9 @@ def build() -> Path:
 
 
 if __name__ == "__main__":
+    # The theme's XML can be written only through python-pptx's internals.
+    why = pptx_xml.unusable()
+    if why:
+        sys.exit(f"build_theme.py writes the theme through python-pptx's internals, not used "
+                 f"here: {why}")
     print(f"wrote {build()}")
