@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from jinja2 import (BytecodeCache, Environment, FileSystemBytecodeCache, FileSystemLoader,
+from jinja2 import (BytecodeCache, Environment, FileSystemLoader,
                     StrictUndefined, select_autoescape)
 
 from ..checker import CheckReport, Interpreter
@@ -129,24 +129,31 @@ def _bytecode_cache(cache_dir: Path | None) -> BytecodeCache | None:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError:
         return None   # a cache that cannot be written only costs time
-    return _SealedBytecodeCache(str(folder))
+    return _SealedBytecodeCache(folder)
 
 
-class _SealedBytecodeCache(FileSystemBytecodeCache):
-    """Jinja's cache of compiled templates, its files sealed like every other cache file (see
-    cachefile): Jinja would load a damaged one, and lets a full disk's error through."""
+class _SealedBytecodeCache(BytecodeCache):
+    """Compiled templates, one file per bucket, sealed like every other cache file (see
+    cachefile): Jinja's own FileSystemBytecodeCache would load a damaged one, and lets a full
+    disk's error through. Only the public BytecodeCache interface and `bucket.key` are used."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def _path(self, bucket) -> Path:
+        return self.folder / f"{bucket.key}.jinja"
 
     def load_bytecode(self, bucket) -> None:
         from ..cachefile import read_cache
 
-        data = read_cache(Path(self._get_cache_filename(bucket)))
+        data = read_cache(self._path(bucket))
         if data is not None:
             bucket.bytecode_from_string(data)
 
     def dump_bytecode(self, bucket) -> None:
         from ..cachefile import write_cache
 
-        write_cache(Path(self._get_cache_filename(bucket)), bucket.bytecode_to_string())
+        write_cache(self._path(bucket), bucket.bytecode_to_string())
 
 
 # Set (to anything but 0) to build through the libraries' public APIs alone, as on a version
