@@ -23,7 +23,7 @@ from packaging.version import Version
 
 from .cachefile import read_cache_json, write_cache_json
 from .model import Kit, Question, Sample
-from .sandbox import Sandbox, choose
+from .sandbox import SampleHost, Sandbox, choose
 
 # Bump when the way samples are run changes, so cached results from the old way are not reused.
 RUNNER_VERSION = "2"
@@ -247,12 +247,17 @@ class ProcessCap:
 
             resource.setrlimit(resource.RLIMIT_NPROC, (self.limit, self.limit))
 
-    def hit(self) -> bool:
+    def hits(self) -> int:
+        """How many times a fork was refused for the cap so far."""
         if self.group is None:
-            return False
-        events = _read(self.group / "pids.events")
-        return any(line.split()[-1] != "0" for line in events.splitlines()
-                   if line.startswith("max"))
+            return 0
+        for line in _read(self.group / "pids.events").splitlines():
+            if line.startswith("max"):
+                return int(line.split()[-1])
+        return 0
+
+    def hit(self) -> bool:
+        return self.hits() > 0
 
     def close(self) -> None:
         if self.group is None:
@@ -284,15 +289,22 @@ def _read(path: Path) -> str:
         return ""
 
 
-def _limits(timeout: float, cap: ProcessCap) -> Callable[[], None]:
+def _limits(timeout: float, cap: ProcessCap) -> list[tuple[str, int, int]]:
+    """The resource limits of one run: (RLIMIT name, soft, hard)."""
+    cpu = cpu_cap(timeout)
+    limits = [("RLIMIT_CPU", cpu, cpu + 1), ("RLIMIT_AS", MEMORY_CAP, MEMORY_CAP),
+              ("RLIMIT_FSIZE", FILE_SIZE_CAP, FILE_SIZE_CAP), ("RLIMIT_CORE", 0, 0)]
+    if cap.rlimit:
+        limits.append(("RLIMIT_NPROC", cap.limit, cap.limit))
+    return limits
+
+
+def _apply(limits: list[tuple[str, int, int]], cap: ProcessCap) -> Callable[[], None]:
     def apply() -> None:
         import resource
 
-        cpu = cpu_cap(timeout)
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_SIZE_CAP, FILE_SIZE_CAP))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        for name, soft, hard in limits:
+            resource.setrlimit(getattr(resource, name), (soft, hard))
         cap.enter()
     return apply
 
@@ -302,57 +314,56 @@ def _scrubbed_env(home: str) -> dict[str, str]:
             "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TERM": "dumb"}
 
 
-def _read_capped(path: Path, cap: int) -> tuple[str, bool]:
-    with open(path, "rb") as fh:
-        data = fh.read(cap + 1)
+def _read_capped(fh, cap: int) -> tuple[str, bool]:
+    fh.seek(0)
+    data = fh.read(cap + 1)
     truncated = len(data) > cap
     return data[:cap].decode("utf-8", errors="replace"), truncated
 
 
+def sample_host(box: Sandbox, interpreters: Iterable[Interpreter]) -> SampleHost:
+    """A sandbox that runs samples on `interpreters` one after another (see run_sample)."""
+    return SampleHost(box, [i.executable for i in interpreters],
+                      lambda: ProcessCap(PROCESS_CAP + SampleHost.EXTRA_PROCESSES))
+
+
 def run_sample(code: str, interpreter: Interpreter, timeout: float = DEFAULT_TIMEOUT,
-               sandbox: Sandbox | str | None = "auto") -> RunResult:
+               sandbox: SampleHost | Sandbox | str | None = "auto") -> RunResult:
     """Run code as a script in a fresh process, own temp dir, scrubbed env and hard limits;
-    confined by `sandbox` (a Sandbox, or a mode for sandbox.choose; None runs it unconfined)."""
+    confined by `sandbox` (a SampleHost that runs it, a Sandbox to make one for this run alone,
+    or a mode for sandbox.choose; None runs it unconfined)."""
     if isinstance(sandbox, str):
         sandbox = choose(sandbox)[0]
-    base = Path(tempfile.mkdtemp(prefix="kit-sample-"))
-    cap = ProcessCap(PROCESS_CAP + (Sandbox.EXTRA_PROCESSES if sandbox else 0))
+    if isinstance(sandbox, Sandbox):
+        with sample_host(sandbox, [interpreter]) as host:
+            return run_sample(code, interpreter, timeout, host)
+    host = sandbox
+    base = Path(tempfile.mkdtemp(prefix="kit-sample-", dir=host.scratch if host else None))
+    cap = None if host else ProcessCap()
     try:
         work = base / "work"
         work.mkdir()
-        script = work / "sample.py"
-        script.write_text(code, encoding="utf-8")
-        out_path, err_path = base / "stdout", base / "stderr"
+        (work / "sample.py").write_text(code, encoding="utf-8")
         argv = [interpreter.executable, "-I", "sample.py"]
-        if sandbox is not None:
-            argv = sandbox.command(argv, work, interpreter.executable)
-        with open(out_path, "wb") as out, open(err_path, "wb") as err:
-            proc = subprocess.Popen(
-                argv, cwd=work, stdin=subprocess.DEVNULL,
-                stdout=out, stderr=err, env=_scrubbed_env(str(work)), start_new_session=True,
-                preexec_fn=_limits(timeout, cap),
-            )
-            status = "exited"
-            try:
-                if not _ended_within(proc, timeout):
-                    status = "timeout"
-            finally:
-                # The whole group: a sample's children must not outlive it.
-                try:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
-                proc.wait()
-        stdout, truncated = _read_capped(out_path, OUTPUT_CAP)
-        stderr, _ = _read_capped(err_path, OUTPUT_CAP)
-        rc = proc.returncode if sandbox is None else Sandbox.returncode(proc.returncode)
+        env = _scrubbed_env(str(work))
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            if host is not None:
+                status, wait, hit = host.run(argv, work, env, lambda c: _limits(timeout, c),
+                                             out.fileno(), err.fileno(), timeout)
+                rc = None if wait is None else os.waitstatus_to_exitcode(wait)
+            else:
+                status, rc = _run_unconfined(argv, work, env, timeout, cap, out, err)
+                hit = cap.hit()
+            stdout, truncated = _read_capped(out, OUTPUT_CAP)
+            stderr, _ = _read_capped(err, OUTPUT_CAP)
+        rlimit = host.rlimit if host else cap.rlimit
         last = _last_line(stderr)
         if status == "exited":
             if truncated:
                 status = "output-cap"
             elif rc == -signal.SIGXCPU:
                 status = "cpu"
-            elif cap.hit() or (cap.rlimit and "Resource temporarily unavailable" in stderr):
+            elif hit or (rlimit and "Resource temporarily unavailable" in stderr):
                 status = "processes"
             elif rc == -signal.SIGXFSZ or "File too large" in last:
                 status = "file-size"
@@ -362,10 +373,30 @@ def run_sample(code: str, interpreter: Interpreter, timeout: float = DEFAULT_TIM
                 status = "memory"
         return RunResult(stdout=stdout, stderr=stderr[-4000:], returncode=rc, status=status,
                          exception=_exception_name(stderr), truncated=truncated,
-                         sandboxed=sandbox is not None)
+                         sandboxed=host is not None)
     finally:
-        cap.close()
+        if cap is not None:
+            cap.close()
         shutil.rmtree(base, ignore_errors=True)
+
+
+def _run_unconfined(argv, work: Path, env: dict, timeout: float, cap: ProcessCap,
+                    out, err) -> tuple[str, int | None]:
+    proc = subprocess.Popen(argv, cwd=work, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                            env=env, start_new_session=True,
+                            preexec_fn=_apply(_limits(timeout, cap), cap))
+    status = "exited"
+    try:
+        if not _ended_within(proc, timeout):
+            status = "timeout"
+    finally:
+        # The whole group: a sample's children must not outlive it.
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        proc.wait()
+    return status, proc.returncode
 
 
 def _ended_within(proc: subprocess.Popen, timeout: float) -> bool:
@@ -514,6 +545,34 @@ class ResultCache:
 
 # ---------------------------------------------------------------- checking a kit
 
+class _Hosts:
+    """A sandbox per worker thread, each running that thread's samples one after another."""
+
+    def __init__(self, box: Sandbox | None, interpreters: list[Interpreter]):
+        self.box, self.interpreters = box, interpreters
+        self.local = threading.local()
+        self.made: list[SampleHost] = []
+        self.lock = threading.Lock()
+
+    def run(self, code: str, interp: Interpreter, timeout: float) -> RunResult:
+        if self.box is None:
+            return run_sample(code, interp, timeout, None)
+        host = getattr(self.local, "host", None)
+        if host is None:
+            host = self.local.host = sample_host(self.box, self.interpreters)
+            with self.lock:
+                self.made.append(host)
+        return run_sample(code, interp, timeout, host)
+
+    def __enter__(self) -> _Hosts:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        with self.lock:
+            for host in self.made:
+                host.close()
+
+
 def applies(sample: Sample, interp: Interpreter) -> bool:
     return sample.python is None or interp.version_key in SpecifierSet(sample.python)
 
@@ -547,9 +606,8 @@ def check(kit: Kit, interpreters: list[Interpreter], *, cache: ResultCache | Non
     if progress:
         progress(done, len(pending))
     workers = jobs or os.cpu_count() or 2
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(run_sample, o.sample.code, o.interpreter, timeout, confined):
-                   (o, key)
+    with _Hosts(confined, interpreters) as hosts, ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(hosts.run, o.sample.code, o.interpreter, timeout): (o, key)
                    for o, key in pending}
         try:
             for fut in as_completed(futures):

@@ -273,8 +273,101 @@ def test_hidden_folders_are_resolved_and_not_nested(tmp_path):
 def test_an_interpreter_in_the_home_folder_brings_back_only_its_own_folders(tmp_path):
     box = sandbox.Sandbox("bwrap", (str(Path.home()),))
     pyenv = Path.home() / ".pyenv/versions/3.12.1/bin/python3"
-    cmd = " ".join(box.command(["python"], tmp_path, str(pyenv)))
+    cmd = " ".join(box.command(["python"], tmp_path, [str(pyenv)]))
     assert f"--ro-bind {pyenv.parents[1]} {pyenv.parents[1]} " in cmd
-    cmd = " ".join(box.command(["python"], tmp_path, str(Path.home() / "bin/python3")))
+    cmd = " ".join(box.command(["python"], tmp_path, [str(Path.home() / "bin/python3")]))
     assert f"--ro-bind {Path.home()} " not in cmd
     assert f"--ro-bind {Path.home() / 'bin'} {Path.home() / 'bin'} " in cmd
+
+
+def test_every_interpreter_of_a_sandbox_is_brought_back_once(tmp_path):
+    box = sandbox.Sandbox("bwrap", (str(Path.home()),))
+    versions = Path.home() / ".pyenv/versions"
+    pythons = [str(versions / v / "bin/python3") for v in ("3.10.13", "3.12.1", "3.10.13")]
+    cmd = " ".join(box.command(["python"], tmp_path, pythons))
+    for v in ("3.10.13", "3.12.1"):
+        assert cmd.count(f"--ro-bind {versions / v} {versions / v} ") == 1
+
+
+# ------------------------------------------------------------------ one sandbox, many samples
+
+@pytest.fixture
+def host(here, box):
+    with checker.sample_host(box, [here]) as made:
+        yield made
+
+
+def hosted(code: str, interp, host, timeout: float = 10.0):
+    return run_sample(textwrap.dedent(code), interp, timeout=timeout, sandbox=host)
+
+
+def test_what_a_sample_leaves_is_gone_before_the_next_one(here, host):
+    token = f"kit-left-{uuid.uuid4().hex}"
+    first = hosted(f"""
+    import os, subprocess, sys
+    open("/tmp/left", "w").write("x")
+    os.makedirs("/tmp/deep/er")
+    open("/dev/shm/left", "w").write("x")
+    subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", {token!r}],
+                     start_new_session=True)
+    print("left")
+    """, here, host)
+    assert first.stdout == "left\n", first.stderr
+    second = hosted("""
+    import os
+    print(sorted(os.listdir("/tmp")), os.listdir("/dev/shm"))
+    print(sorted(int(p) for p in os.listdir("/proc") if p.isdigit()))
+    """, here, host)
+    seen_tmp, procs = second.stdout.splitlines()
+    # The host's scratch folder, where this sample's own folder is, and nothing else.
+    assert seen_tmp == f"{[host.scratch.name]} []" if host.scratch.parent == Path("/tmp") else \
+        seen_tmp == "[] []"
+    # The namespace's init and this sample: the other one's child is gone.
+    assert len(eval(procs)) == 2
+    assert processes_with(token) == []
+    assert host.starts == 1
+
+
+def test_what_cannot_be_removed_costs_the_sandbox_not_the_next_sample(here, host):
+    # Without CAP_DAC_OVERRIDE not even root can empty a folder it made unreadable.
+    hosted("""
+    import os
+    os.makedirs("/tmp/locked/inside")
+    os.chmod("/tmp/locked", 0)
+    """, here, host)
+    after = hosted("import os\nprint(os.path.exists('/tmp/locked'))\n", here, host)
+    assert after.stdout == "False\n"
+    assert host.starts == 2
+
+
+def test_a_sample_cannot_kill_trace_or_read_the_sandboxs_init(here, host):
+    result = hosted("""
+    import os, signal
+    os.kill(1, signal.SIGKILL)       # init ignores signals sent from inside its namespace
+    for how in (lambda: open("/proc/1/mem", "rb").read(1), lambda: os.readlink("/proc/1/fd/0"),
+                lambda: open("/proc/1/environ").read()):
+        try:
+            how()
+        except PermissionError:
+            print("refused")
+    """, here, host)
+    assert result.stdout == "refused\nrefused\nrefused\n", result.stderr
+    assert hosted("print('still here')\n", here, host).stdout == "still here\n"
+    assert host.starts == 1
+
+
+def test_a_timeout_ends_the_sandbox_and_the_next_sample_gets_a_new_one(here, host):
+    assert hosted("import time\ntime.sleep(30)\n", here, host, timeout=1).status == "timeout"
+    assert hosted("print('next')\n", here, host).stdout == "next\n"
+    assert host.starts == 2
+
+
+def test_a_shared_memory_segment_does_not_reach_the_next_sample(here, host):
+    made = hosted("""
+    import ctypes
+    print(ctypes.CDLL(None).shmget(0, 4096, 0o1600) >= 0)   # IPC_PRIVATE, IPC_CREAT | 0600
+    """, here, host)
+    assert made.stdout == "True\n", made.stderr
+    after = hosted("print(len(open('/proc/sysvipc/shm').read().splitlines()))\n", here, host)
+    assert after.stdout == "1\n"   # the header line alone
+    assert host.starts == 2
