@@ -27,7 +27,7 @@ from studykit.render.base import (InlineExecutor, PartsFirst, gc_paused, pool_sc
                                   worker_pool)
 from studykit.updater import apply_updates, describe, plan_updates
 
-EXIT_OK, EXIT_SAMPLE_FAILED, EXIT_INVALID = 0, 1, 2
+EXIT_OK, EXIT_SAMPLE_FAILED, EXIT_INVALID, EXIT_RENDER_FAILED = 0, 1, 2, 3
 
 
 class KitClickError(click.ClickException):
@@ -244,12 +244,15 @@ def check(project: Project, python_paths, all_pythons, update, timeout, jobs, sa
     report = _run_check(project, kit, interpreters, timeout, jobs)
     if update and report.failures:
         updates, refused = plan_updates(report)
-        apply_updates(updates)
-        for u in updates:
+        written, unwritable = apply_updates(updates)
+        for u in written:
             click.echo(describe(u))
         for line in refused:
             click.echo(line, err=True)
-        click.echo(f"updated {len(updates)} sample(s); {len(refused)} left as they were")
+        click.echo(f"updated {len(written)} sample(s); "
+                   f"{len(refused) + len(updates) - len(written)} left as they were")
+        if unwritable:
+            raise KitClickError([f"error: {line}" for line in unwritable], EXIT_RENDER_FAILED)
         sys.exit(EXIT_SAMPLE_FAILED if refused else EXIT_OK)
     sys.exit(EXIT_OK if report.ok else EXIT_SAMPLE_FAILED)
 

@@ -47,15 +47,24 @@ def plan_updates(report: CheckReport) -> tuple[list[Update], list[str]]:
     return updates, refused
 
 
-def apply_updates(updates: list[Update]) -> None:
+def apply_updates(updates: list[Update]) -> tuple[list[Update], list[str]]:
+    """Write the updates, each file whole or not at all: the updates written, and one line
+    for each file that could not be (a full disk, a read-only folder)."""
     by_file: dict[Path, list[Update]] = defaultdict(list)
     for u in updates:
         by_file[u.path].append(u)
+    done, failed = [], []
     for path, items in by_file.items():
         doc = tomlkit.parse(path.read_text("utf-8"))
         for u in items:
             doc["samples"][u.sample_index]["output"] = _toml_string(u.new)
-        atomic_write_text(path, tomlkit.dumps(doc))
+        try:
+            atomic_write_text(path, tomlkit.dumps(doc))
+        except OSError as exc:
+            failed.append(f"cannot write {path}: {exc.strerror or exc}")
+            continue
+        done += items
+    return done, failed
 
 
 def _toml_string(value: str):

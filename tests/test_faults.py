@@ -244,6 +244,25 @@ def test_a_full_disk_under_the_cache_costs_time_not_outputs(tmp_path):
     assert len(_pages(tmp_path / "out" / "handbook.pdf")) == 10
 
 
+def test_check_update_on_a_read_only_content_folder_names_the_file_and_keeps_it(tmp_path):
+    with _tmpfs(tmp_path / "bank") as bank:
+        shutil.copytree(FIXTURE_BANK, bank, dirs_exist_ok=True)
+        answer = bank / "01-alpha" / "002-print.toml"
+        answer.write_text(answer.read_text().replace("a-b\n", "a+b\n", 1))
+        before = answer.read_bytes()
+        subprocess.run(["mount", "-o", "remount,ro", str(bank)], check=True)
+        done = subprocess.run([sys.executable, str(ROOT / "build.py"), "--content", str(bank),
+                               "check", "--update"], capture_output=True, text=True,
+                              env=_env(tmp_path / "cache"), timeout=300)
+        assert done.returncode == 3, done.stderr
+        # After the report of the failing sample, one line for the file that could not change.
+        assert done.stderr.splitlines()[-1] == (
+            f"error: cannot write {answer}: Read-only file system")
+        assert "Traceback" not in done.stderr and done.stderr.count("error:") == 1
+        assert "updated 0 sample(s); 1 left as they were" in done.stdout
+        assert answer.read_bytes() == before
+
+
 # ------------------------------------------------------------------ the same bytes twice
 
 def test_two_clean_builds_give_the_same_bytes_under_source_date_epoch(tmp_path):
