@@ -6,7 +6,6 @@ import shutil
 import zipfile
 from pathlib import Path
 
-import pymupdf
 import pytest
 from click.testing import CliRunner
 from lxml import etree
@@ -15,6 +14,8 @@ from pptx import Presentation
 import build
 from conftest import FIXTURE_BANK
 from studykit import glyphs
+
+from pdfread import Document
 
 Q2 = "01-alpha/002-print.toml"
 SUMMARY = "Tags like <b>this</b> & <i>that</i> print as typed."
@@ -44,8 +45,8 @@ def root(tmp_path_factory) -> Path:
 
 
 def _pdf_text(path: Path) -> str:
-    with pymupdf.open(path) as doc:
-        return " ".join(" ".join(page.get_text().split()) for page in doc)
+    with Document(path) as doc:
+        return " ".join(" ".join(page.text().split()) for page in doc)
 
 
 def test_handbook_prints_markup_as_text(root):

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pymupdf
 import pytest
 
 from studykit.api import Project
@@ -17,6 +16,8 @@ from studykit.render.flashcards import FlashcardRenderer
 from studykit.render.handbook import HandbookRenderer
 from studykit.render.pdfparts import PartCache, join, layout_part
 from studykit.render.slides import SlidesRenderer
+
+from pdfread import Document
 
 BANK = Path(__file__).parent / "fixtures" / "bank"
 
@@ -30,13 +31,12 @@ def _render(renderer, out: Path) -> tuple[Path, list[str]]:
 
 def _read(target: Path) -> dict:
     """What a reader gets: each page's words where they are, links and bookmarks."""
-    with pymupdf.open(target) as doc:
-        return {"words": [[(w[4], w[0], w[3]) for w in page.get_text("words")] for page in doc],
-                "links": [[(link["kind"], link.get("uri") or link.get("nameddest") or
-                            link.get("page"), tuple(round(v) for v in link["from"]))
-                           for link in page.get_links()] for page in doc],
-                "toc": doc.get_toc(),
-                "names": sorted(doc.resolve_names())}
+    with Document(target) as doc:
+        return {"words": [[(w.text, w.x0, w.y1) for w in page.words()] for page in doc],
+                "links": [[(link.kind, link.uri or link.name or link.page, link.rect.rounded())
+                           for link in page.links()] for page in doc],
+                "toc": doc.toc(),
+                "names": sorted(doc.names())}
 
 
 def _same(a: dict, b: dict) -> None:

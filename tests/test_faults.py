@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXTURE_BANK, ROOT, hanging_build
-from studykit.render.pdfparts import pymupdf
+from pdfread import Document
 
 EPOCH = "1700000000"   # 2023-11-14 22:13:20 UTC
 GOOD = b"%PDF-1.7 the handbook the user already printed from\n"
@@ -40,8 +40,8 @@ def _build(cache: Path, out: Path, *command: str, **extra) -> subprocess.Complet
 
 
 def _pages(pdf: Path) -> list[str]:
-    with pymupdf().open(pdf) as doc:
-        return [page.get_text() for page in doc]
+    with Document(pdf) as doc:
+        return [page.text() for page in doc]
 
 
 @pytest.fixture(scope="module")
