@@ -16,10 +16,10 @@ import time
 import zipfile
 from pathlib import Path
 
+import pymupdf
 import pytest
 
 from conftest import FIXTURE_BANK, ROOT, hanging_build
-from studykit.render.pdfparts import pymupdf
 
 EPOCH = "1700000000"   # 2023-11-14 22:13:20 UTC
 GOOD = b"%PDF-1.7 the handbook the user already printed from\n"
@@ -40,7 +40,7 @@ def _build(cache: Path, out: Path, *command: str, **extra) -> subprocess.Complet
 
 
 def _pages(pdf: Path) -> list[str]:
-    with pymupdf().open(pdf) as doc:
+    with pymupdf.open(pdf) as doc:
         return [page.get_text() for page in doc]
 
 
