@@ -1008,7 +1008,8 @@ def join(parts: list[PartLayout], target: Path, metadata: dict, cache: "PartCach
         book.trailer.ID = pk.Array([pk.String(ident), pk.String(ident)])
         # Only what the pages, the names and the outline use is written: what the parts'
         # catalogues held is left behind. Object streams keep the book about a third smaller.
-        data = _saved(book)
+        # A new PDF's version is qpdf's least for what it writes: the parts' own is kept.
+        data = _saved(book, min_version=max((src.pdf_version for src in sources), default=""))
     finally:
         for src in sources:
             src.close()
