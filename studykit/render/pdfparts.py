@@ -419,9 +419,10 @@ def _text_runs(page, fonts: dict) -> list[_Run]:
             values = [(1 - c) * (1 - k), (1 - m) * (1 - k), (1 - y) * (1 - k)]
         return [round(v, 4) for v in values] if len(values) == 3 else None
 
-    def walk(content, resources, ctm, depth: int) -> None:
-        state = {"ctm": ctm, "color": [0.0, 0.0, 0.0], "font": None, "size": 0.0,
-                 "Tc": 0.0, "Tw": 0.0, "Tz": 1.0, "TL": 0.0, "Ts": 0.0}
+    def walk(content, resources, outer: dict, depth: int) -> None:
+        # A form XObject starts from the graphics state it is drawn in.
+        state = {"color": [0.0, 0.0, 0.0], "space": "/DeviceGray", "font": None, "size": 0.0,
+                 "Tc": 0.0, "Tw": 0.0, "Tz": 1.0, "TL": 0.0, "Ts": 0.0, **outer}
         stack = []
         tm = tlm = _IDENTITY
 
@@ -460,8 +461,15 @@ def _text_runs(page, fonts: dict) -> list[_Run]:
                     state = stack.pop()
             elif op == "cm":
                 state["ctm"] = _multiply(tuple(float(v) for v in operands), state["ctm"])
-            elif op in ("rg", "g", "k", "sc", "scn"):
+            elif op == "cs":
+                state["space"] = str(operands[0])
+            elif op in ("rg", "g", "k") or op in ("sc", "scn") and state["space"] in (
+                    "/DeviceRGB", "/DeviceGray", "/DeviceCMYK"):
+                # (A colour in another space, Lab say, is not followed.)
                 state["color"] = rgb(operands) or state["color"]
+                if op in ("rg", "g", "k"):
+                    state["space"] = {"rg": "/DeviceRGB", "g": "/DeviceGray"}.get(
+                        op, "/DeviceCMYK")
             elif op == "BT":
                 tm = tlm = _IDENTITY
             elif op == "Tf":
@@ -502,9 +510,9 @@ def _text_runs(page, fonts: dict) -> list[_Run]:
                 if xobject is not None and xobject.get("/Subtype") == "/Form":
                     matrix = tuple(float(v) for v in xobject.get("/Matrix", _IDENTITY))
                     walk(xobject, xobject.get("/Resources", resources),
-                         _multiply(matrix, state["ctm"]), depth + 1)
+                         {**state, "ctm": _multiply(matrix, state["ctm"])}, depth + 1)
 
-    walk(page, page.resources, _IDENTITY, 0)
+    walk(page, page.resources, {"ctm": _IDENTITY}, 0)
     joined: list[_Run] = []
     for run in runs:
         last = joined[-1] if joined else None
