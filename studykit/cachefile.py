@@ -2,8 +2,8 @@
 
 A cache file can be damaged outside any build (a disk that filled up under another program, a
 file truncated or overwritten by hand, a copy interrupted). Catching the errors a damaged file
-causes is not enough: a truncated font or PDF makes PyMuPDF fail deep inside a join, and a cut
-JSON file may still parse. So every cache file starts with one line giving the length and the
+causes is not enough: a truncated font or PDF makes the PDF library fail deep inside a join,
+and a cut JSON file may still parse. So every cache file starts with one line giving the length and the
 SHA-256 of what follows, and a file whose body does not match it is dropped (removed, so that
 the build makes it again) with one warning line for the whole build.
 

@@ -21,7 +21,7 @@ from .cachefile import read_cache_json, write_cache_json
 from .render.base import PROJECT_ROOT, BuildContext, Renderer
 
 LIBRARIES = ("weasyprint", "python-pptx", "pygments", "markdown-it-py", "jinja2", "fonttools",
-             "pymupdf")
+             "pikepdf")
 
 
 @lru_cache(maxsize=None)

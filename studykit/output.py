@@ -54,7 +54,7 @@ def write_output(target: Path, data: bytes) -> None:
 
     Outputs are made in memory and written here, by Python, rather than by the library that
     made them: a full disk then fails as an OSError naming its errno, not as whatever message
-    a C library gives (PyMuPDF: "cannot fwrite"), and the temporary file is always removed."""
+    a C library gives (qpdf, say), and the temporary file is always removed."""
     try:
         atomic_write_bytes(target, data)
     except OSError as exc:

@@ -10,7 +10,7 @@ import pytest
 
 from studykit.api import Project
 from studykit.errors import RenderError
-from studykit.render import pdf_internals, pptx_xml, weasy_internals
+from studykit.render import pptx_xml, weasy_internals
 from studykit.render.base import PUBLIC_ONLY, BuildContext, InlineExecutor
 from studykit.render.flashcards import FlashcardRenderer
 from studykit.render.handbook import HandbookRenderer
@@ -101,13 +101,33 @@ def test_an_untested_version_takes_the_public_path(monkeypatch):
         weasy_internals._unusable.cache_clear()
     assert weasy_internals.unusable() == ""
 
-    class Page:
-        def _count_q_balance(self):
-            return (1, 1)
 
-    assert pdf_internals.q_balance(Page()) == (1, 1)
-    monkeypatch.setattr(pdf_internals, "TESTED", ("1.27.0",))
-    assert pdf_internals.q_balance(Page()) is None
+def test_the_public_path_finds_the_stand_ins_the_fast_path_finds(monkeypatch):
+    """Each stamp where the fast path puts it (within 0.5 pt), in the same font, size and
+    colour: the public path reads them from a PDF, the fast one from WeasyPrint's boxes."""
+    kit = Project(content_dir=BANK).load()
+    renderer = HandbookRenderer()
+    ctx = BuildContext(kit=kit, report=None, out_dir=BANK)
+    base = str(ctx.templates_dir / "handbook")
+    compared = 0
+    for _label, make in renderer.part_htmls(ctx):
+        html = make()
+        monkeypatch.delenv(PUBLIC_ONLY, raising=False)
+        fast = layout_part(html, base)
+        monkeypatch.setenv(PUBLIC_ONLY, "1")
+        public = layout_part(html, base)
+        assert not fast.slower and public.slower
+
+        def order(stamp):
+            return stamp[0], round(stamp[5]), round(stamp[4]), stamp[1]
+
+        assert len(fast.stamps) == len(public.stamps)
+        for a, b in zip(sorted(fast.stamps, key=order), sorted(public.stamps, key=order)):
+            assert a[:4] == b[:4] and a[6] == b[6], (a, b)
+            assert abs(a[4] - b[4]) < 0.5 and abs(a[5] - b[5]) < 0.5, (a, b)
+            assert a[7] == pytest.approx(b[7], abs=0.001) and a[8] == b[8], (a, b)
+            compared += 1
+    assert compared > 20
 
 
 def test_flashcards_on_the_public_path_are_the_same_sheets(tmp_path, monkeypatch):

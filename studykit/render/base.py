@@ -157,7 +157,7 @@ class _SealedBytecodeCache(BytecodeCache):
 
 
 # Set (to anything but 0) to build through the libraries' public APIs alone, as on a version
-# their internals were not tested with (see weasy_internals, pdf_internals, pptx_xml).
+# their internals were not tested with (see weasy_internals, pptx_xml).
 PUBLIC_ONLY = "STUDYKIT_PUBLIC_ONLY"
 
 

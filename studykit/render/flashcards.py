@@ -550,10 +550,10 @@ class FlashcardRenderer(Renderer):
         self.report_fits(faces)
         self.say_if_slower(parts)
         target = ctx.out_dir / self.output_name()
-        join(parts, target, {"title": "Python Interview Flashcards",
-                             "subject": f"{len(questions)} flashcards, duplex: "
+        join(parts, target, {"Title": "Python Interview Flashcards",
+                             "Subject": f"{len(questions)} flashcards, duplex: "
                                         f"{self.sheet.duplex}",
-                             "creator": "studykit (WeasyPrint, PyMuPDF)"}, cache, pool=ctx.pool)
+                             "Creator": "studykit (WeasyPrint, pikepdf)"}, cache, pool=ctx.pool)
         sheets = sum(1 for p in pages if p.side != "back")
         fresh = sum(1 for p in parts if not p.cached)
         laid = (f"all {len(parts)} parts laid out" if fresh == len(parts) else

@@ -328,11 +328,11 @@ class HandbookRenderer(Renderer):
         keywords = ["Python", "interview questions", "CPython"] + [
             t.title for t in self.chapters(ctx)]
         stamp = ctx.build_date.strftime("D:%Y%m%d000000")
-        return {"title": TITLE,
-                "subject": f"Verified answers to {len(kit.questions)} Python interview questions",
-                "keywords": ", ".join(keywords), "author": "Python Interview Study Kit",
-                "creator": "studykit (WeasyPrint, PyMuPDF)", "creationDate": stamp,
-                "modDate": stamp}
+        return {"Title": TITLE,
+                "Subject": f"Verified answers to {len(kit.questions)} Python interview questions",
+                "Keywords": ", ".join(keywords), "Author": "Python Interview Study Kit",
+                "Creator": "studykit (WeasyPrint, pikepdf)", "CreationDate": stamp,
+                "ModDate": stamp}
 
     # ------------------------------------------------------------------ output
 

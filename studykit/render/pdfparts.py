@@ -14,12 +14,14 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
 import os
 import pickle
 import re
 import subprocess
 import time
 import zlib
+from decimal import Decimal
 from html import unescape
 from collections.abc import Iterable
 from concurrent.futures import Executor
@@ -77,9 +79,9 @@ class PartLayout:
                 "notes": self.notes}
 
 
-def pymupdf():
-    """PyMuPDF, imported when first needed (a worker that only lays out never needs it)."""
-    import pymupdf as module
+def pikepdf():
+    """pikepdf, imported when first needed (a worker that only lays out never needs it)."""
+    import pikepdf as module
 
     return module
 
@@ -215,7 +217,7 @@ def _layout_part(html: str, base_url: str, resume: Resume | None, fast: bool) ->
     if fast:
         stamps += weasy_internals.stand_ins(document, start)
     else:
-        stamps += _public_stand_ins(html, base_url, pdf)
+        stamps += _public_stand_ins(html, base_url)
     pages = start + len(document.pages)
     if rejoined:
         pages = len(resume.seed.earlier.clean)
@@ -232,9 +234,18 @@ def _layout_part(html: str, base_url: str, resume: Resume | None, fast: bool) ->
 
 _STAND_IN = re.compile(r'<span class="' + STAND_IN_CLASS
                        + r'" data-ref="([^"]*)" data-prefix="([^"]*)">([^<]*)</span>')
-# Shows the stand-ins where they are laid out, to be found in a PDF (see _public_stand_ins).
-_SHOW_STAND_INS = (f".{STAND_IN_CLASS} {{ visibility: visible !important }} "
-                   "@page { @bottom-center { visibility: visible !important } }")
+# Shows the stand-ins alone where they are laid out, to be found in a PDF (see
+# _public_stand_ins): everything else, the other margin boxes too, is laid out but not drawn.
+# (A user style sheet's !important outranks the author's; visibility does not move anything.)
+_OTHER_MARGIN_BOXES = ("top-left-corner", "top-left", "top-center", "top-right",
+                       "top-right-corner", "right-top", "right-middle", "right-bottom",
+                       "bottom-right-corner", "bottom-right", "bottom-left", "bottom-left-corner",
+                       "left-bottom", "left-middle", "left-top")
+_SHOW_STAND_INS = ("* { visibility: hidden !important } "
+                   f".{STAND_IN_CLASS} {{ visibility: visible !important }} "
+                   "@page { " + " ".join(f"@{box} {{ visibility: hidden !important }}"
+                                         for box in _OTHER_MARGIN_BOXES)
+                   + " @bottom-center { visibility: visible !important } }")
 _MARK = "studykit-stand-in-"
 
 
@@ -249,11 +260,12 @@ def _missing_stand_ins(html: str, stamps: list, links: list) -> list[list]:
     return [[pages.get(ref, -1), ref] for ref in sorted(missing)]
 
 
-def _public_stand_ins(html: str, base_url: str, pdf: bytes) -> list[list]:
-    """The stand-ins of the part `html` laid out as `pdf` (see weasy_internals.stand_ins),
-    found through public APIs: the part laid out again with every stand-in shown and each page reference given an ID,
-    and its text read back from both PDFs: what only the second shows are the stand-ins,
-    each page reference at its ID's anchor, the rest the pages' own numbers."""
+def _public_stand_ins(html: str, base_url: str) -> list[list]:
+    """The stand-ins of the part `html` (see weasy_internals.stand_ins), found through public
+    APIs: the part laid out again with each page reference given an ID and nothing drawn but
+    the stand-ins, and the text of that PDF read back (pikepdf's parse_content_stream, with
+    the text and graphics state followed): each piece of text near one of those IDs' anchors
+    is that page reference, a number elsewhere the page's own."""
     from weasyprint import CSS, HTML
 
     refs = []
@@ -265,50 +277,256 @@ def _public_stand_ins(html: str, base_url: str, pdf: bytes) -> list[list]:
     page_html, stylesheets = _split_style(_STAND_IN.sub(mark, html), base_url)
     shown = HTML(string=page_html, base_url=base_url).render(
         stylesheets=[*stylesheets, CSS(string=_SHOW_STAND_INS)])
-    fitz = pymupdf()
     found = []
-    with fitz.open("pdf", pdf) as hidden, fitz.open("pdf", shown.write_pdf()) as doc:
-        for i, (laid, page) in enumerate(zip(shown.pages, doc)):
-            drawn = {(c["c"], round(c["origin"][0], 1), round(c["origin"][1], 1))
-                     for _, c in _chars(hidden[i])}
-            runs, run = [], []
-            for span, c in _chars(page):
-                if (c["c"], round(c["origin"][0], 1), round(c["origin"][1], 1)) in drawn:
-                    continue
-                if run and (span is not run[-1][0]
-                            or abs(c["bbox"][0] - run[-1][1]["bbox"][2]) > 0.5):
-                    runs.append(run)
-                    run = []
-                run.append((span, c))
-            runs += [run] if run else []
+    fonts: dict = {}
+    with pikepdf().open(io.BytesIO(shown.write_pdf())) as doc:
+        for i, (laid, page) in enumerate(zip(shown.pages, doc.pages)):
             refs_here = {int(name[len(_MARK):]): (x * PT, y * PT)
                          for name, (x, y, *_) in laid.anchors.items() if name.startswith(_MARK)}
-            for run in runs:
-                span, first, last = run[0][0], run[0][1], run[-1][1]
-                text = "".join(c["c"] for _, c in run).replace("\u00a0", " ")
-                near = [n for n, (x, y) in refs_here.items() if abs(first["bbox"][0] - x) < 1
-                        and first["bbox"][1] - 2 <= y <= first["bbox"][3]]
+            for run in _text_runs(page, fonts):
+                near = [n for n, (x, y) in refs_here.items()
+                        if abs(run.x0 - x) < 1 and run.top - 2 <= y <= run.bottom]
+                style = [_font_named(run.font), run.size, run.color]
                 if near:
                     ref, prefix, _ = refs[near[0]]
-                    found.append([i, ref, prefix, "right", last["bbox"][2], first["origin"][1],
-                                  _font_named(span["font"]), span["size"], _rgb(span["color"])])
-                elif text.strip().isdigit():
-                    found.append([i, "", "", "center", (first["bbox"][0] + last["bbox"][2]) / 2,
-                                  first["origin"][1], _font_named(span["font"]), span["size"],
-                                  _rgb(span["color"])])
+                    found.append([i, ref, prefix, "right", run.x1, run.y, *style])
+                elif run.text.replace("\u00a0", " ").strip().isdigit():
+                    found.append([i, "", "", "center", (run.x0 + run.x1) / 2, run.y, *style])
     return found
 
 
-def _chars(page):
-    for block in page.get_text("rawdict")["blocks"]:
-        for line in block.get("lines", ()):
-            for span in line["spans"]:
-                for c in span["chars"]:
-                    yield span, c
+@dataclass
+class _Run:
+    """Text drawn in one font, size and colour, on a page in points from its top left: its
+    left and right ends, its baseline, and how far its font reaches above and below it."""
+    text: str
+    x0: float
+    x1: float
+    y: float
+    top: float
+    bottom: float
+    font: str
+    size: float
+    color: list
 
 
-def _rgb(color: int) -> list[float]:
-    return [round(((color >> shift) & 255) / 255, 4) for shift in (16, 8, 0)]
+@dataclass
+class _Font:
+    """What _text_runs needs of a PDF font: its name, its glyphs' widths (thousandths of the
+    size) and text, whether its codes take two bytes, its ascent and descent."""
+    name: str
+    two_bytes: bool
+    widths: dict
+    default_width: float
+    text: dict
+    ascent: float
+    descent: float
+
+    @staticmethod
+    def of(font) -> _Font:
+        name = str(font.get("/BaseFont", "/")).lstrip("/")
+        two_bytes = font.get("/Subtype") == "/Type0"
+        widths: dict[int, float] = {}
+        if two_bytes:
+            cid = font.DescendantFonts[0]
+            descriptor = cid.get("/FontDescriptor")
+            default = float(cid.get("/DW", 1000))
+            w = list(cid.get("/W", ()))
+            n = 0
+            while n < len(w):
+                first = int(w[n])
+                if isinstance(w[n + 1], pikepdf().Array):
+                    for k, width in enumerate(w[n + 1]):
+                        widths[first + k] = float(width)
+                    n += 2
+                else:
+                    for code in range(first, int(w[n + 1]) + 1):
+                        widths[code] = float(w[n + 2])
+                    n += 3
+        else:
+            descriptor = font.get("/FontDescriptor")
+            default = float(descriptor.get("/MissingWidth", 0)) if descriptor else 0.0
+            first = int(font.get("/FirstChar", 0))
+            for k, width in enumerate(font.get("/Widths", ())):
+                widths[first + k] = float(width)
+        ascent = float(descriptor.get("/Ascent", 800)) if descriptor else 800.0
+        descent = float(descriptor.get("/Descent", -200)) if descriptor else -200.0
+        text = _to_unicode(font.ToUnicode.read_bytes()) if "/ToUnicode" in font else {}
+        return _Font(name, two_bytes, widths, default, text, ascent, descent)
+
+    def codes(self, data: bytes) -> list[int]:
+        if self.two_bytes:
+            return [data[n] << 8 | data[n + 1] for n in range(0, len(data) - 1, 2)]
+        return list(data)
+
+    def char(self, code: int) -> str:
+        return self.text.get(code) or ("" if self.two_bytes else chr(code))
+
+
+_BF_CHAR = re.compile(rb"beginbfchar(.*?)endbfchar", re.S)
+_BF_RANGE = re.compile(rb"beginbfrange(.*?)endbfrange", re.S)
+_HEX = rb"<([0-9A-Fa-f\s]*)>"
+
+
+def _to_unicode(cmap: bytes) -> dict[int, str]:
+    """A ToUnicode CMap's codes and their text (its bfchar and bfrange sections)."""
+    def text(hexes: bytes) -> str:
+        return bytes.fromhex(hexes.decode()).decode("utf-16-be", "replace")
+
+    found: dict[int, str] = {}
+    for block in _BF_CHAR.findall(cmap):
+        for code, to in re.findall(_HEX + rb"\s*" + _HEX, block):
+            found[int(code, 16)] = text(to)
+    for block in _BF_RANGE.findall(cmap):
+        for low, high, to in re.findall(_HEX + rb"\s*" + _HEX + rb"\s*(<[^>]*>|\[[^\]]*\])",
+                                        block):
+            low, high = int(low, 16), int(high, 16)
+            if to.startswith(b"["):
+                for k, each in enumerate(re.findall(_HEX, to)):
+                    found[low + k] = text(each)
+            else:
+                first = text(to[1:-1])
+                for k in range(high - low + 1):
+                    found[low + k] = first[:-1] + chr(ord(first[-1]) + k) if first else ""
+    return found
+
+
+def _multiply(m, n) -> tuple:
+    """The matrix m then n (PDF matrices [a b c d e f])."""
+    a, b, c, d, e, f = m
+    p, q, r, s, t, u = n
+    return (a * p + b * r, a * q + b * s, c * p + d * r, c * q + d * s,
+            e * p + f * r + t, e * q + f * s + u)
+
+
+_IDENTITY = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+
+
+def _text_runs(page, fonts: dict) -> list[_Run]:
+    """The text a page draws, one run per string shown, in the order drawn, with runs that
+    continue one another (same font, size, colour and baseline, no gap) joined. `fonts`
+    keeps what was read of each font object, by its object number, across pages."""
+    pk = pikepdf()
+    x_left, _, _, y_top = (float(v) for v in page.mediabox)
+    runs: list[_Run] = []
+
+    def rgb(operands) -> list[float] | None:
+        values = [float(v) for v in operands if isinstance(v, (int, float, Decimal))]
+        if len(values) == 1:
+            values *= 3
+        elif len(values) == 4:
+            c, m, y, k = values
+            values = [(1 - c) * (1 - k), (1 - m) * (1 - k), (1 - y) * (1 - k)]
+        return [round(v, 4) for v in values] if len(values) == 3 else None
+
+    def walk(content, resources, outer: dict, depth: int) -> None:
+        # A form XObject starts from the graphics state it is drawn in.
+        state = {"color": [0.0, 0.0, 0.0], "space": "/DeviceGray", "font": None, "size": 0.0,
+                 "Tc": 0.0, "Tw": 0.0, "Tz": 1.0, "TL": 0.0, "Ts": 0.0, **outer}
+        stack = []
+        tm = tlm = _IDENTITY
+
+        def show(data: bytes) -> None:
+            nonlocal tm
+            font, size = state["font"], state["size"]
+            if font is None:
+                return
+            trm = _multiply(tm, state["ctm"])
+            scale = math.hypot(trm[2], trm[3])
+            start = end = None
+            text = []
+            for code in font.codes(data):
+                width = font.widths.get(code, font.default_width) / 1000 * size
+                start = start or _apply(trm, 0, state["Ts"])
+                end = _apply(trm, width * state["Tz"], state["Ts"])
+                text.append(font.char(code))
+                advance = width + state["Tc"] + (state["Tw"] if code == 32 and not font.two_bytes
+                                                else 0)
+                tm = _multiply((1, 0, 0, 1, advance * state["Tz"], 0), tm)
+                trm = _multiply(tm, state["ctm"])
+            if start is None:
+                return
+            y = y_top - start[1]
+            runs.append(_Run("".join(text), start[0] - x_left, end[0] - x_left, y,
+                             y - font.ascent / 1000 * size * scale,
+                             y - font.descent / 1000 * size * scale,
+                             font.name, size * scale, list(state["color"])))
+
+        for operands, operator in pk.parse_content_stream(content):
+            op = str(operator)
+            if op == "q":
+                stack.append(dict(state))
+            elif op == "Q":
+                if stack:
+                    state = stack.pop()
+            elif op == "cm":
+                state["ctm"] = _multiply(tuple(float(v) for v in operands), state["ctm"])
+            elif op == "cs":
+                state["space"] = str(operands[0])
+            elif op in ("rg", "g", "k") or op in ("sc", "scn") and state["space"] in (
+                    "/DeviceRGB", "/DeviceGray", "/DeviceCMYK"):
+                # (A colour in another space, Lab say, is not followed.)
+                state["color"] = rgb(operands) or state["color"]
+                if op in ("rg", "g", "k"):
+                    state["space"] = {"rg": "/DeviceRGB", "g": "/DeviceGray"}.get(
+                        op, "/DeviceCMYK")
+            elif op == "BT":
+                tm = tlm = _IDENTITY
+            elif op == "Tf":
+                key = resources.Font[operands[0]]
+                font = fonts.get(key.objgen) if key.is_indirect else None
+                if font is None:
+                    font = _Font.of(key)
+                    if key.is_indirect:
+                        fonts[key.objgen] = font
+                state["font"], state["size"] = font, float(operands[1])
+            elif op in ("Tc", "Tw", "TL", "Ts"):
+                state[op] = float(operands[0])
+            elif op == "Tz":
+                state["Tz"] = float(operands[0]) / 100
+            elif op in ("Td", "TD"):
+                if op == "TD":
+                    state["TL"] = -float(operands[1])
+                tm = tlm = _multiply((1, 0, 0, 1, float(operands[0]), float(operands[1])), tlm)
+            elif op == "Tm":
+                tm = tlm = tuple(float(v) for v in operands)
+            elif op in ("T*", "'", '"'):
+                if op == '"':
+                    state["Tw"], state["Tc"] = float(operands[0]), float(operands[1])
+                tm = tlm = _multiply((1, 0, 0, 1, 0, -state["TL"]), tlm)
+                if op != "T*":
+                    show(bytes(operands[-1]))
+            elif op == "Tj":
+                show(bytes(operands[0]))
+            elif op == "TJ":
+                for item in operands[0]:
+                    if isinstance(item, pk.String):
+                        show(bytes(item))
+                    else:
+                        shift = -float(item) / 1000 * state["size"] * state["Tz"]
+                        tm = _multiply((1, 0, 0, 1, shift, 0), tm)
+            elif op == "Do" and depth < 8:
+                xobject = resources.get("/XObject", {}).get(operands[0])
+                if xobject is not None and xobject.get("/Subtype") == "/Form":
+                    matrix = tuple(float(v) for v in xobject.get("/Matrix", _IDENTITY))
+                    walk(xobject, xobject.get("/Resources", resources),
+                         {**state, "ctm": _multiply(matrix, state["ctm"])}, depth + 1)
+
+    walk(page, page.resources, {"ctm": _IDENTITY}, 0)
+    joined: list[_Run] = []
+    for run in runs:
+        last = joined[-1] if joined else None
+        if (last and (last.font, last.size, last.color) == (run.font, run.size, run.color)
+                and abs(last.y - run.y) < 0.1 and abs(run.x0 - last.x1) <= 0.5):
+            last.text += run.text
+            last.x1 = run.x1
+        else:
+            joined.append(run)
+    return joined
+
+
+def _apply(m, x: float, y: float) -> tuple[float, float]:
+    return m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5]
 
 
 def _font_named(name: str) -> str:
@@ -324,12 +542,26 @@ def _font_named(name: str) -> str:
 def _splice(earlier: bytes, start: int, middle: bytes, end: int = 0) -> bytes:
     """The pages of `earlier` before `start`, every page of `middle`, then the pages of
     `earlier` from `end` on (none if `end` is 0)."""
-    fitz = pymupdf()
-    with fitz.open("pdf", earlier) as doc, fitz.open("pdf", middle) as new:
-        doc.delete_pages(from_page=start, to_page=(end or doc.page_count) - 1)
-        doc.insert_pdf(new, start_at=start)
-        # garbage=1 drops the fonts and images only the replaced pages used.
-        return doc.tobytes(garbage=1, deflate=True, use_objstms=1)
+    pk = pikepdf()
+    with pk.open(io.BytesIO(earlier)) as doc, pk.open(io.BytesIO(middle)) as new:
+        del doc.pages[start:end or len(doc.pages)]
+        doc.pages[start:start] = list(new.pages)
+        # The part's own outline and named destinations point at pages of both: neither is
+        # read (the part's record holds its anchors and bookmarks), and without them the
+        # replaced pages and what only they used are not written.
+        for key in ("/Outlines", "/Names", "/Dests"):
+            if key in doc.Root:
+                del doc.Root[key]
+        return _saved(doc)
+
+
+def _saved(doc, **options) -> bytes:
+    """`doc` written compressed, with object streams (as WeasyPrint writes its PDFs: about a
+    third smaller), and an /ID from its content rather than the clock."""
+    out = io.BytesIO()
+    doc.save(out, compress_streams=True, object_stream_mode=pikepdf().ObjectStreamMode.generate,
+             deterministic_id=True, **options)
+    return out.getvalue()
 
 
 # ------------------------------------------------------------------ the cache of parts
@@ -573,7 +805,7 @@ def lay_out(htmls: Iterable[tuple[int, str]], base_url: str, cache: PartCache,
 
     def keep(i: int, part: PartLayout) -> None:
         if part.resumed_from:
-            # Here, not in the worker, which would import PyMuPDF for it first.
+            # Here, not in the worker, which would import pikepdf for it first.
             part.pdf = _splice(earlier[i], part.resumed_from, part.pdf, part.rejoined_at)
         parts[i] = part
         cache.put(keys[i], part, texts[i])
@@ -583,14 +815,14 @@ def lay_out(htmls: Iterable[tuple[int, str]], base_url: str, cache: PartCache,
 
     def meanwhile() -> None:
         handed_out()
-        pymupdf()   # the joiner's library, imported while the parts are laid out, not after
+        pikepdf()   # the joiner's library, imported while the parts are laid out, not after
 
     if not todo:
         handed_out()
     run_pieces(work, [(texts[i], base_url, *extra.get(i, ())) for i in todo], pool,
                lambda n, part: keep(todo[n], part), meanwhile=meanwhile)
     if early is not None:
-        pymupdf()   # when no other part was laid out, not imported yet
+        pikepdf()   # when no other part was laid out, not imported yet
         keep(early[0], early[1].result())
     ordered = [parts[i] for i in range(len(parts))]
     for i, part in enumerate(ordered):
@@ -604,7 +836,7 @@ def lay_out(htmls: Iterable[tuple[int, str]], base_url: str, cache: PartCache,
 # ------------------------------------------------------------------ joining
 
 # Stamp fonts by file, loaded once per process.
-_STAMP_FONTS: dict[str, object] = {}
+_STAMP_FONTS: dict[str, "StampFont"] = {}
 # At most this many parts to stamp are stamped in the main process alone.
 STAMP_HERE = 2
 
@@ -612,77 +844,71 @@ STAMP_HERE = 2
 @gc_paused()
 def _stamp_part(pdf: bytes, stamps: list, numbers: list[int],
                 cache_dir: Path | None = None) -> bytes:
-    """The part's PDF with its page numbers drawn in (run in a worker, or here)."""
-    fitz = pymupdf()
-    fonts = _STAMP_FONTS
-    doc = fitz.open("pdf", pdf)
+    """The part's PDF with its page numbers drawn in (run in a worker, or here).
+
+    Each page's content is wrapped in a "q" and a "Q" stream, shared by all its pages, so
+    that the flipped coordinate system WeasyPrint leaves in force at the end of a page does
+    not reach the stamps, drawn by a stream of their own after them. Each font is embedded
+    once per part, as a simple TrueType font cut down to what stamps print."""
     by_page: dict[int, list] = {}
     for stamp, number in zip(stamps, numbers):
         by_page.setdefault(stamp[0], []).append((stamp, number))
-    # Asked of the first stamped page only: when it says no, every page is wrapped its own way.
-    wrap = _wrapper(doc, doc[min(by_page)]) if by_page else None
-    for index, items in sorted(by_page.items()):
-        page = doc[index]
-        writers: dict[tuple, object] = {}
-        for (_, _ref, prefix, align, x, y, font, size, color), number in items:
-            text = f"{prefix}{number}"
-            face = fonts.get(font) or fonts.setdefault(font, _stamp_font(font, cache_dir))
-            width = face.text_length(text, fontsize=size)
-            x0 = x - width if align == "right" else x - width / 2
-            writer = writers.get(tuple(color)) or writers.setdefault(
-                tuple(color), fitz.TextWriter(page.rect))
-            writer.append((x0, y), text, font=face, fontsize=size)
-        # WeasyPrint leaves its flipped coordinate system in force at the end of a page.
-        kind, value = doc.xref_get_key(page.xref, "Contents")
-        inner = value.strip("[]") if wrap and kind in ("array", "xref") else ""
-        if inner:
-            doc.xref_set_key(page.xref, "Contents", f"[{wrap[0]} 0 R {inner} {wrap[1]} 0 R]")
-        else:
-            page.wrap_contents()
-        for color, writer in writers.items():
-            writer.write_text(page, color=color)
-    data = doc.tobytes(deflate=True, use_objstms=1)   # object streams: a third smaller
-    doc.close()
-    return data
-
-
-def _wrapper(doc, page) -> tuple[int, int] | None:
-    """Two content streams, "q" and "Q", that wrap every page of a part the way wrap_contents
-    wraps its first page, or None if that page needs more. wrap_contents counts the q and Q of
-    the whole content stream to know what a page needs, a quarter of the time to stamp a
-    part; every page WeasyPrint writes needs the same (one of each), so the first is asked."""
-    from .pdf_internals import q_balance
-
-    if q_balance(page) != (1, 1):
-        return None
-    xrefs = []
-    for data in (b"q\n", b"\nQ\n"):
-        xref = doc.get_new_xref()
-        doc.update_object(xref, "<<>>")
-        doc.update_stream(xref, data, compress=False)
-        xrefs.append(xref)
-    return xrefs[0], xrefs[1]
+    if not by_page:
+        return pdf
+    pk = pikepdf()
+    with pk.open(io.BytesIO(pdf)) as doc:
+        push, pop = doc.make_stream(b"q\n"), doc.make_stream(b"\nQ\n")
+        embedded: dict[str, tuple] = {}
+        for index, items in sorted(by_page.items()):
+            page = doc.pages[index]
+            x_left, _, _, y_top = (float(v) for v in page.mediabox)
+            drawn = []
+            for (_, _ref, prefix, align, x, y, font, size, color), number in items:
+                face = _STAMP_FONTS.get(font) or _STAMP_FONTS.setdefault(
+                    font, _stamp_font(font, cache_dir))
+                if font not in embedded:
+                    embedded[font] = (pk.Name(f"/Stamp{len(embedded)}"), face.embed(doc))
+                name, _ = embedded[font]
+                text = face.printable(f"{prefix}{number}")
+                width = face.width(text, size)
+                x0 = x - width if align == "right" else x - width / 2
+                drawn.append(f"BT {name} {size:.4f} Tf {' '.join(f'{c:.4f}' for c in color)} rg "
+                             f"1 0 0 1 {x_left + x0:.3f} {y_top - y:.3f} Tm "
+                             f"<{text.encode('latin-1').hex()}> Tj ET")
+            for name, font_object in {s[6]: embedded[s[6]] for s, _ in items}.values():
+                page.add_resource(font_object, pk.Name.Font, name)
+            contents = page.obj.get("/Contents")
+            inner = list(contents) if isinstance(contents, pk.Array) else (
+                [contents] if contents is not None else [])
+            page.obj.Contents = pk.Array(
+                [push, *inner, pop, doc.make_stream("\n".join(drawn).encode() + b"\n")])
+        return _saved(doc)
 
 
 def _add_links(book, page_index: int, height: float, links: list, anchors: dict) -> None:
-    """Link annotations written as objects: PyMuPDF's insert_link reloads the page each time.
-    A link to an anchor that is not in the book fails the build, naming its page."""
+    """The page's link annotations, with no border. A link to an anchor that is not in the
+    book fails the build, naming its page."""
+    pk = pikepdf()
     annots = []
     for _, kind, dest, x0, y0, x1, y1 in links:
-        rect = f"{x0:.2f} {height - y1:.2f} {x1:.2f} {height - y0:.2f}"
+        rect = [_real(x0), _real(height - y1), _real(x1), _real(height - y0)]
         if kind == "external":
-            action = f"<</S/URI/URI{_pdf_string(dest)}>>"
+            action = pk.Dictionary(S=pk.Name.URI, URI=pk.String(dest))
         elif dest in anchors:
-            action = f"<</S/GoTo/D{_pdf_string(dest)}>>"
+            action = pk.Dictionary(S=pk.Name.GoTo, D=pk.String(dest))
         else:
             raise RenderError(f"page {page_index + 1}: a link to #{dest}, which is not in the "
                               "book")
-        xref = book.get_new_xref()
-        book.update_object(xref, f"<</Type/Annot/Subtype/Link/Rect[{rect}]/BS<</W 0>>"
-                                 f"/A{action}>>")
-        annots.append(f"{xref} 0 R")
+        annots.append(book.make_indirect(pk.Dictionary(
+            Type=pk.Name.Annot, Subtype=pk.Name.Link, Rect=rect, BS=pk.Dictionary(W=0),
+            A=action)))
     if annots:
-        book.xref_set_key(book.page_xref(page_index), "Annots", "[" + " ".join(annots) + "]")
+        book.pages[page_index].obj.Annots = pk.Array(annots)
+
+
+def _real(value: float, places: int = 2) -> Decimal:
+    """A number as written into the PDF: two decimals are a hundredth of a point."""
+    return Decimal(f"{value:.{places}f}")
 
 
 def join(parts: list[PartLayout], target: Path, metadata: dict, cache: "PartCache",
@@ -692,8 +918,9 @@ def join(parts: list[PartLayout], target: Path, metadata: dict, cache: "PartCach
     was last stamped is taken stamped from the cache; the others are stamped on `pool` as well
     as here. With `numbers_from`, every page from that one (0-based) on must print its number:
     a book that would not, or whose page references or links would point nowhere, is not
-    written."""
-    fitz = pymupdf()
+    written. `metadata` holds the document information dictionary's entries, by their PDF
+    names (Title, Creator, CreationDate, ...)."""
+    pk = pikepdf()
     offsets, total = [], 0
     for p in parts:
         offsets.append(total)
@@ -719,10 +946,10 @@ def join(parts: list[PartLayout], target: Path, metadata: dict, cache: "PartCach
         stamped.append(cache.get_stamped(p.key, signature))
         if stamped[-1] is None:
             todo.append((len(stamped) - 1, signature, (p.pdf, p.stamps, numbers, cache.folder)))
-    # Stamping the whole book takes seconds, after every part is laid out: the workers take
-    # parts from the front while this process takes those not yet started from the back. A
-    # few parts (after an edit, usually one) are stamped here: a worker may be busy, or may
-    # have to import PyMuPDF first (half a second), which this process has done.
+    # Stamping the whole book takes a second or two, after every part is laid out: the
+    # workers take parts from the front while this process takes those not yet started from
+    # the back. A few parts (after an edit, usually one) are stamped here: a worker may be
+    # busy, or may have to import pikepdf first, which this process has done.
     share = pool is not None and len(todo) > STAMP_HERE
     futures = [pool.submit(_stamp_part, *args) for _, _, args in todo] if share else []
     for n in reversed(range(len(todo))):
@@ -733,41 +960,69 @@ def join(parts: list[PartLayout], target: Path, metadata: dict, cache: "PartCach
             stamped[i] = futures[n].result()
         cache.put_stamped(parts[i].key, signature, stamped[i])
 
-    book = fitz.open()
-    for data in stamped:
-        with fitz.open("pdf", data) as src:
-            book.insert_pdf(src, links=False, annots=False)
+    book = pk.new()
+    sources = []
+    try:
+        for data in stamped:
+            src = pk.open(io.BytesIO(data))
+            sources.append(src)   # open until the book is written: it reads their streams
+            for page in src.pages:
+                # The part's own links point at its own names: the book's are made below.
+                if "/Annots" in page.obj:
+                    del page.obj.Annots
+            book.pages.extend(src.pages)
+        pages = [page.obj for page in book.pages]
+        heights = [float(page.mediabox[3]) for page in book.pages]
 
-    heights = [book[i].rect.height for i in range(total)] if total else []
-    links_on: dict[int, list] = {}
-    for off, p in zip(offsets, parts):
-        for link in p.links:
-            links_on.setdefault(off + link[0], []).append(link)
-    for index, links in links_on.items():
-        _add_links(book, index, heights[index], links, anchors)
+        links_on: dict[int, list] = {}
+        for off, p in zip(offsets, parts):
+            for link in p.links:
+                links_on.setdefault(off + link[0], []).append(link)
+        for index, links in sorted(links_on.items()):
+            _add_links(book, index, heights[index], links, anchors)
 
-    _name_destinations(book, anchors, heights)
-    toc = []
-    for off, p in zip(offsets, parts):
-        for page, level, label, x, y in p.bookmarks:
-            # A level may not jump more than one below the one before it.
-            level = min(level, (toc[-1][0] + 1) if toc else 1)
-            toc.append([level, label, off + page + 1,
-                        {"kind": fitz.LINK_GOTO, "to": fitz.Point(x, y), "zoom": 0}])
-    book.set_toc(toc)
-    book.set_metadata(metadata)
-    book.xref_set_key(book.pdf_catalog(), "Lang", _pdf_string(lang))
-    # MuPDF would make up a random file ID: one from what the book is made of (each part's
-    # key and the numbers stamped on it) keeps two builds of the same content byte for byte
-    # the same.
-    made_of = [[p.key, signature] for p, signature in zip(parts, signatures)]
-    ident = hashlib.sha256(json.dumps([made_of, metadata]).encode()).hexdigest()[:32]
-    book.xref_set_key(-1, "ID", f"[<{ident}><{ident}>]")
-    # garbage=1 drops what the parts left unused; compacting further (3) saves nothing here
-    # and takes five times as long. Object streams, as WeasyPrint writes them, keep the book
-    # about a third smaller.
-    write_output(target, book.tobytes(garbage=1, deflate=True, use_objstms=1, no_new_id=True))
-    book.close()
+        def destination(page: int, x: float, y: float):
+            return pk.Array([pages[page], pk.Name.XYZ, _real(x), _real(heights[page] - y), 0])
+
+        # Every anchor as a named destination, as WeasyPrint writes them: links point at
+        # names, and a reader can open `handbook.pdf#q42` at question 42.
+        names = pk.NameTree.new(book)
+        for name in sorted(anchors):
+            names[name] = destination(*anchors[name])
+        book.Root.Names = pk.Dictionary(Dests=names.obj)
+
+        with book.open_outline() as outline:
+            chain: list = []   # the last item of each level so far
+            for off, p in zip(offsets, parts):
+                for page, level, label, x, y in p.bookmarks:
+                    # A level may not jump more than one below the one before it.
+                    level = min(level, len(chain) + 1)
+                    item = pk.OutlineItem(label, destination(off + page, x, y))
+                    # Chapters shown closed, as a list of chapters.
+                    item.is_closed = True
+                    del chain[level - 1:]
+                    (chain[-1].children if chain else outline.root).append(item)
+                    chain.append(item)
+
+        for key, value in metadata.items():
+            book.docinfo[pk.Name("/" + key)] = pk.String(value)
+        book.Root.Lang = pk.String(lang)
+        # qpdf keeps an ID's first half and makes its second from the file's content (with
+        # deterministic_id): the first, from what the book is made of (each part's key and
+        # the numbers stamped on it), keeps two builds of the same content the same bytes.
+        made_of = [[p.key, signature] for p, signature in zip(parts, signatures)]
+        ident = bytes.fromhex(hashlib.sha256(json.dumps([made_of, metadata]).encode())
+                              .hexdigest()[:32])
+        book.trailer.ID = pk.Array([pk.String(ident), pk.String(ident)])
+        # Only what the pages, the names and the outline use is written: what the parts'
+        # catalogues held is left behind. Object streams keep the book about a third smaller.
+        # A new PDF's version is qpdf's least for what it writes: the parts' own is kept.
+        data = _saved(book, min_version=max((src.pdf_version for src in sources), default=""))
+    finally:
+        for src in sources:
+            src.close()
+        book.close()
+    write_output(target, data)
     return total
 
 
@@ -794,12 +1049,91 @@ def _check_numbers(parts: list[PartLayout], offsets: list[int], total: int, targ
 STAMP_CHARACTERS = "0123456789p. \u00a0"
 
 
-def _stamp_font(path: str, cache_dir: Path | None = None):
+@dataclass
+class StampFont:
+    """A font cut down to STAMP_CHARACTERS, and what embedding it as a simple TrueType font
+    takes: its PostScript name, each character's advance in thousandths of the size, and the
+    numbers its descriptor gives (in the same units)."""
+    data: bytes
+    name: str
+    widths: dict[str, float]
+    glyf: bool           # TrueType outlines (FontFile2); else CFF in an OpenType file
+    bbox: list[float]
+    ascent: float
+    descent: float
+    cap_height: float
+    italic_angle: float
+
+    @staticmethod
+    def read(data: bytes) -> StampFont:
+        from fontTools.ttLib import TTFont
+
+        font = TTFont(io.BytesIO(data))
+        per_unit = 1000 / font["head"].unitsPerEm
+        cmap = font.getBestCmap() or {}
+        hmtx = font["hmtx"]
+        widths = {c: round(hmtx[cmap[ord(c)]][0] * per_unit, 3)
+                  for c in STAMP_CHARACTERS if ord(c) in cmap}
+        head, hhea = font["head"], font["hhea"]
+        os2 = font["OS/2"] if "OS/2" in font else None
+        name = font["name"].getDebugName(6) or "Stamp"
+        return StampFont(
+            data=data, name=re.sub(r"[^A-Za-z0-9_.-]", "", name) or "Stamp", widths=widths,
+            glyf="glyf" in font,
+            bbox=[round(v * per_unit) for v in (head.xMin, head.yMin, head.xMax, head.yMax)],
+            ascent=round(hhea.ascent * per_unit), descent=round(hhea.descent * per_unit),
+            cap_height=round(getattr(os2, "sCapHeight", 0) * per_unit) if os2 else 700,
+            italic_angle=float(font["post"].italicAngle) if "post" in font else 0.0)
+
+    def printable(self, text: str) -> str:
+        """`text` in characters the font has (a no-break space it lacks is a space)."""
+        return text if "\u00a0" in self.widths else text.replace("\u00a0", " ")
+
+    def width(self, text: str, size: float) -> float:
+        return sum(self.widths.get(c, 0.0) for c in text) * size / 1000
+
+    def embed(self, doc):
+        """The font as an indirect object of `doc`: a simple TrueType font whose codes are
+        the characters' Latin-1 codes (WinAnsiEncoding, with the no-break space named), with
+        a ToUnicode map so that the numbers read back as text."""
+        pk = pikepdf()
+        codes = sorted(ord(c) for c in self.widths)
+        first, last = codes[0], codes[-1]
+        tag = "".join(chr(65 + b % 26) for b in hashlib.sha256(self.data).digest()[:6])
+        base = pk.Name(f"/{tag}+{self.name}")
+        if self.glyf:
+            program = {"/FontFile2": doc.make_stream(self.data, Length1=len(self.data))}
+        else:
+            program = {"/FontFile3": doc.make_stream(self.data, Subtype=pk.Name.OpenType)}
+        descriptor = doc.make_indirect(pk.Dictionary(
+            Type=pk.Name.FontDescriptor, FontName=base,
+            # Nonsymbolic (Latin characters), italic where it is.
+            Flags=32 | (64 if self.italic_angle else 0), FontBBox=self.bbox,
+            ItalicAngle=_real(self.italic_angle), Ascent=self.ascent, Descent=self.descent,
+            CapHeight=self.cap_height, StemV=80, **{k[1:]: v for k, v in program.items()}))
+        cmap = ("/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n"
+                "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
+                "/CMapName /Adobe-Identity-UCS def /CMapType 2 def\n"
+                "1 begincodespacerange <00> <FF> endcodespacerange\n"
+                f"{len(codes)} beginbfchar\n"
+                + "".join(f"<{c:02X}> <{c:04X}>\n" for c in codes)
+                + "endbfchar\nendcmap CMapName currentdict /CMap defineresource pop end end\n")
+        encoding = pk.Dictionary(Type=pk.Name.Encoding, BaseEncoding=pk.Name.WinAnsiEncoding)
+        if 0xA0 in codes:
+            encoding.Differences = pk.Array([0xA0, pk.Name.nbspace])
+        return doc.make_indirect(pk.Dictionary(
+            Type=pk.Name.Font, Subtype=pk.Name.TrueType, BaseFont=base, FirstChar=first,
+            LastChar=last, Widths=[_real(self.widths.get(chr(c), 0.0), 3)
+                                   for c in range(first, last + 1)],
+            FontDescriptor=descriptor, Encoding=encoding,
+            ToUnicode=doc.make_stream(cmap.encode())))
+
+
+def _stamp_font(path: str, cache_dir: Path | None = None) -> StampFont:
     """The font cut down to what stamps print: embedded whole, it would add about 0.5 MB.
     The cut font is kept in `cache_dir`: cutting takes a few tenths of a second."""
     from fontTools import subset
 
-    fitz = pymupdf()
     kept = None
     if cache_dir is not None:
         stat = os.stat(path)
@@ -808,7 +1142,7 @@ def _stamp_font(path: str, cache_dir: Path | None = None):
         kept = cache_dir / f"stamp-font-{name}.ttf"
         found = read_cache(kept)
         if found is not None:
-            return fitz.Font(fontbuffer=found)
+            return StampFont.read(found)
     font = subset.load_font(path, subset.Options())
     options = subset.Options()
     options.layout_features = []
@@ -819,22 +1153,4 @@ def _stamp_font(path: str, cache_dir: Path | None = None):
     font.save(buffer)
     if kept is not None:
         write_cache(kept, buffer.getvalue())
-    return fitz.Font(fontbuffer=buffer.getvalue())
-
-
-def _pdf_string(text: str) -> str:
-    return "(" + text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ")"
-
-
-def _name_destinations(book, anchors: dict[str, tuple[int, float, float]],
-                       heights: list[float]) -> None:
-    """Every anchor as a named destination, as WeasyPrint writes them: links point at names, and
-    a reader can open `handbook.pdf#q42` at question 42."""
-    entries = []
-    for name in sorted(anchors):   # a name tree's keys are sorted
-        page, x, y = anchors[name]
-        height = heights[page]
-        entries.append(f"{_pdf_string(name)}[{book.page_xref(page)} 0 R/XYZ {x:.2f} "
-                       f"{height - y:.2f} 0]")
-    book.xref_set_key(book.pdf_catalog(), "Names",
-                      "<</Dests<</Names[" + " ".join(entries) + "]>>>>")
+    return StampFont.read(buffer.getvalue())
