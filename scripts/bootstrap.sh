@@ -38,12 +38,9 @@ test_lock="test:$(digest requirements/lock-test.txt)"
 want=$build_lock; [ "$mode" = test ] && want=$test_lock
 stamp=.venv/.installed
 have=$(sed -n 1p "$stamp" 2>/dev/null || true)
-have_project=$(sed -n 2p "$stamp" 2>/dev/null || true)
-project=$(digest pyproject.toml)
 installed=false
 [ "$have" = "$want" ] && installed=true
 [ "$mode" = build ] && [ "$have" = "$test_lock" ] && installed=true
-pip=(.venv/bin/python -m pip install -q --disable-pip-version-check)
 if ! $installed; then
     if [ -d .venv ] && [ "$have" != "$build_lock" ]; then
         # Installed from another lock (or before there was one): packages that lock had and
@@ -54,12 +51,13 @@ if ! $installed; then
     if [ ! -x .venv/bin/python ]; then
         echo "bootstrap: creating .venv" >&2
         "$python" -m venv .venv
+        # ensurepip puts setuptools into a venv of Python 3.11 too; nothing here uses it.
+        .venv/bin/python -m pip uninstall -y -q setuptools >/dev/null 2>&1 || true
     fi
     echo "bootstrap: installing Python dependencies from $lock" >&2
-    "${pip[@]}" --require-hashes -r "$lock"
-    have=$want
+    # The kit itself is not installed: build.py, the tests and the benchmark import it from
+    # this folder, so nothing outside the lock is fetched (an editable install would build
+    # in an environment of its own, with a setuptools from the index).
+    .venv/bin/python -m pip install -q --disable-pip-version-check --require-hashes -r "$lock"
+    echo "$want" > "$stamp"
 fi
-if ! $installed || [ "$have_project" != "$project" ]; then
-    "${pip[@]}" --no-deps -e .
-fi
-printf '%s\n%s\n' "$have" "$project" > "$stamp"
