@@ -71,9 +71,7 @@ def _topics_callback(ctx, param, values):
     if not values:
         return frozenset()
     project: Project = ctx.find_object(Project) or Project()
-    import tomllib
-    bank = tomllib.loads((project.content_dir / "questions.toml").read_text("utf-8"))
-    slugs = [t["slug"] for t in bank.get("topics", [])]
+    slugs = project.topic_slugs()
     chosen = set()
     for v in values:
         if v in slugs:

@@ -12,7 +12,8 @@ from . import checker
 from .buildlock import BuildLock
 from .cachefile import begin_build
 from .checker import CheckReport, Interpreter, ResultCache
-from .loader import load_kit
+from .errors import ContentError, Problem
+from .loader import load_bank, load_kit
 from .model import Kit, Selection
 from .output import remove_stray_parts
 from .render.base import PROJECT_ROOT, TEMPLATES_DIR, BuildContext, Renderer
@@ -59,6 +60,15 @@ class Project:
         if self._lock is not None:
             self._lock.release()
             self._lock = None
+
+    def topic_slugs(self) -> list[str]:
+        """The topics of the bank (content/questions.toml), in order; a bank that cannot be
+        read raises ContentError naming the file and line."""
+        problems: list[Problem] = []
+        topics = load_bank(self.content_dir, problems)
+        if problems:
+            raise ContentError(problems)
+        return [t.slug for t in topics]
 
     def load(self, selection: Selection = Selection()) -> Kit:
         kit = load_kit(self.content_dir, numbers=selection.numbers, only_topics=selection.topics,

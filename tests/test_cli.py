@@ -95,6 +95,24 @@ def test_no_traceback_from_a_real_process(bank, tmp_path):
     assert "Traceback" in with_debug.stderr
 
 
+@pytest.mark.parametrize("command", ["list", "check", "slides"])
+def test_a_malformed_bank_named_by_topic_is_reported_by_file_and_line(bank, tmp_path, command):
+    """--topic reads the bank's topics before anything else: a bank that is not TOML is
+    reported there as everywhere, by file and line, exit 2."""
+    bank_file = bank / "questions.toml"
+    lines = bank_file.read_text("utf-8").splitlines()
+    lines.insert(2, "= broken")
+    bank_file.write_text("\n".join(lines) + "\n", "utf-8")
+    proc = subprocess.run([sys.executable, str(ROOT / "build.py"), "--content", str(bank),
+                           "--output", str(tmp_path / "out"), command, "--topic", "alpha"],
+                          capture_output=True, text=True,
+                          env={"KIT_CACHE_DIR": str(tmp_path / "cache"), "PATH": "/usr/bin:/bin"})
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert f"{bank_file}:3: invalid TOML" in proc.stderr, proc.stderr
+    assert proc.stderr.rstrip().endswith("aborted with 1 error")
+
+
 def test_the_real_content_is_valid():
     proc = subprocess.run([sys.executable, str(ROOT / "build.py"), "list"],
                           capture_output=True, text=True)
