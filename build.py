@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import threading
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -23,8 +22,8 @@ from studykit.coverage import coverage_table
 from studykit.errors import ContentError, KitError
 from studykit.model import DIFFICULTIES, Selection, parse_numbers
 from studykit.sandbox import MODES as SANDBOX_MODES
-from studykit.render.base import (InlineExecutor, PartsFirst, gc_paused, pool_scope, stop_pool,
-                                  worker_pool)
+from studykit.workers import (Background, InlineExecutor, PartsFirst, gc_paused, pool_scope,
+                              worker_pool)
 from studykit.updater import apply_updates, describe, plan_updates
 
 EXIT_OK, EXIT_SAMPLE_FAILED, EXIT_INVALID, EXIT_RENDER_FAILED = 0, 1, 2, 3
@@ -349,7 +348,7 @@ def build_all(project: Project):
     early = worker_pool(os.cpu_count() or 1) if project.saved_since_last_build() else None
     with pool_scope(early):
         if early is not None:
-            early.submit(int)   # a pool starts its workers on its first piece of work
+            early.start()
         kit = project.load()
         report = _run_check(project, kit, _interpreters((), True), checker.DEFAULT_TIMEOUT,
                             None)
@@ -377,27 +376,6 @@ def _render_one(name: str, project: Project, kit, report):
 SPREAD = ("flashcards",)
 
 
-class _Background:
-    """A renderer run on a thread of this process, which mostly waits on the pool."""
-
-    def __init__(self, fn) -> None:
-        self.result = self.error = None
-        self.thread = threading.Thread(target=self._run, args=(fn,), daemon=True)
-        self.thread.start()
-
-    def _run(self, fn) -> None:
-        try:
-            self.result = fn()
-        except BaseException as exc:   # handed to the main thread, which reports it
-            self.error = exc
-
-    def get(self):
-        self.thread.join()
-        if self.error is not None:
-            raise self.error
-        return self.result
-
-
 def _render_in_parallel(project: Project, kit, report, pool=None) -> None:
     """Every output that is not up to date, on one pool of worker processes, one per core. The
     handbook, built here, hands the pool one piece per part of the book; the slides are one
@@ -417,12 +395,12 @@ def _render_in_parallel(project: Project, kit, report, pool=None) -> None:
             stale.append(name)
     own = None
     if not stale and pool is not None:
-        stop_pool(pool)   # started on a guess that proved wrong: its workers may still be starting
+        pool.stop()   # started on a guess that proved wrong: its workers may still be starting
     elif stale and pool is None:
         pool = own = worker_pool(os.cpu_count() or 1)
     failures = []
     futures: dict = {}
-    background: dict[str, _Background] = {}
+    background: dict[str, Background] = {}
 
     def render_here(name: str):
         started = time.perf_counter()
@@ -440,13 +418,13 @@ def _render_in_parallel(project: Project, kit, report, pool=None) -> None:
     def spread() -> None:
         for name in stale:
             if name in SPREAD:
-                background[name] = _Background(lambda name=name: render_here(name))
+                background[name] = Background(lambda name=name: render_here(name))
 
     try:
         with pool_scope(own):
             first = PartsFirst(pool, whole, spread) if pool is not None else None
             if "handbook" not in stale and first is not None:
-                first.handed_out()
+                first.all_submitted()
             for name, renderer in renderers.items():
                 try:
                     if name not in stale:
@@ -456,7 +434,7 @@ def _render_in_parallel(project: Project, kit, report, pool=None) -> None:
                         try:
                             paths = project.render(renderer, kit, report, {}, pool=first)
                         finally:
-                            first.handed_out()
+                            first.all_submitted()
                         _report_render(name, paths, renderer.messages, renderer.up_to_date,
                                        time.perf_counter() - started)
                     elif name in background:
@@ -469,7 +447,7 @@ def _render_in_parallel(project: Project, kit, report, pool=None) -> None:
         # An interrupt: the pool is stopped now (an early one would be by the caller), so a
         # thread waiting on it ends at once, and removes what it had half written.
         if background:
-            stop_pool(pool)
+            pool.stop()
         raise
     finally:
         for job in background.values():

@@ -11,7 +11,7 @@ import pytest
 import build
 from conftest import ROOT
 from studykit.api import Project
-from studykit.render.base import InlineExecutor, PartsFirst
+from studykit.workers import InlineExecutor, PartsFirst
 
 Q2 = "01-alpha/002-print.toml"
 
@@ -199,7 +199,7 @@ def test_the_books_parts_are_handed_out_before_the_other_outputs(stale, order):
     parts = lay_out(enumerate(htmls), "", cache, pool=first, work=work)
     assert len(parts) == 3
     assert handed == order
-    first.handed_out()   # already called: nothing more
+    first.all_submitted()   # already called: nothing more
     assert handed == order
 
 
@@ -207,7 +207,7 @@ def test_garbage_collection_waits_for_the_end_of_a_piece_of_work():
     import gc
     import weakref
 
-    from studykit.render.base import gc_paused
+    from studykit.workers import gc_paused
 
     class Node:
         pass

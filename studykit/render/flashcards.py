@@ -15,7 +15,8 @@ from pathlib import Path
 from ..errors import RenderError
 from ..markdown import inline_code
 from ..model import DIFFICULTIES, DIFFICULTY_LETTERS, Question
-from .base import BuildContext, Renderer, gc_paused, internals_failed
+from ..workers import gc_paused
+from .base import BuildContext, Renderer, internals_failed
 from .highlight import highlight_lines, style_css
 
 PAPERS = {"a4": (210.0, 297.0), "letter": (215.9, 279.4)}

@@ -578,8 +578,8 @@ def lay_out(htmls: Iterable[tuple[int, str]], base_url: str, cache: PartCache,
         parts[i] = part
         cache.put(keys[i], part, texts[i])
 
-    # A pool may want to know when every part is handed out (see base.PartsFirst).
-    handed_out = getattr(pool, "handed_out", None) or (lambda: None)
+    # A pool may want to know when every part is handed out (see workers.PartsFirst).
+    handed_out = pool.all_submitted if pool is not None else (lambda: None)
 
     def meanwhile() -> None:
         handed_out()
