@@ -10,6 +10,7 @@ import pytest
 
 import build
 from conftest import ROOT
+from studykit import pipeline
 from studykit.api import Project
 from studykit.workers import InlineExecutor, PartsFirst
 
@@ -157,7 +158,7 @@ def test_a_full_build_with_nothing_changed_starts_no_worker(bank, run, monkeypat
     def no_pool(workers):
         raise AssertionError("a pool of workers was started with every output up to date")
 
-    monkeypatch.setattr(build, "worker_pool", no_pool)
+    monkeypatch.setattr(pipeline, "worker_pool", no_pool)
     again = run(bank)
     assert again.exit_code == 0, again.output
     for name in ("handbook", "flashcards", "slides"):

@@ -1,4 +1,4 @@
-"""What every renderer gets and must provide."""
+"""What every renderer gets (BuildContext) and provides (the Renderer contract, RenderResult)."""
 
 from __future__ import annotations
 
@@ -64,27 +64,107 @@ class BuildContext:
         return self.report.verified_on(question, sample) if self.report else []
 
 
+@dataclass
+class RenderResult:
+    """What building one output did."""
+
+    name: str
+    # The output's files.
+    paths: list[Path]
+    # Lines for the user (for example which cards were set smaller).
+    messages: list[str] = field(default_factory=list)
+    # What was made afresh rather than taken from the cache (parts of a PDF, decks).
+    laid_out: list[str] = field(default_factory=list)
+    # The files on disk were built from the same inputs: nothing was rendered.
+    up_to_date: bool = False
+    # Wall time of the build of this output (set by whoever timed it).
+    seconds: float = 0.0
+
+    def __iter__(self):
+        """The paths, so that `[target] = renderer.render(ctx)` reads naturally."""
+        return iter(self.paths)
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+
 class Renderer(ABC):
-    """A builder for one output format: `render` writes its files atomically into ctx.out_dir."""
+    """A builder for one output format.
+
+    It is given its options once, to the constructor (every option, defaults included, is in
+    `options`, which keys the output); it names its files (`targets`), says whether they are
+    outdated, and `build` renders them when they are, returning a RenderResult. A format
+    implements `targets` and `write`."""
 
     name: str = ""
-    # Lines for the user about what the render did (for example which cards were shrunk).
-    messages: list[str]
 
-    def __init__(self) -> None:
-        self.messages = []
-        # Set by the project when the output on disk was built from the same inputs.
-        self.up_to_date = False
-
-    def say_if_slower(self, parts, library: str = "WeasyPrint") -> None:
-        """Say once why parts were made through `library`'s public API alone."""
-        why = next((p.slower for p in parts if p.slower), "")
-        if why:
-            self.messages.append(f"on the slower path ({library}'s public API only): {why}")
+    def __init__(self, **options) -> None:
+        self.options = options
+        # The messages of the latest render, for a caller holding the renderer (its result has
+        # the same list).
+        self.messages: list[str] = []
 
     @abstractmethod
-    def render(self, ctx: BuildContext) -> list[Path]:
-        """Write the output files and return their paths."""
+    def targets(self, ctx: BuildContext) -> list[Path]:
+        """The files the output is made of."""
+
+    @abstractmethod
+    def write(self, ctx: BuildContext) -> RenderResult:
+        """Write the output files atomically into ctx.out_dir, and say what was done."""
+
+    def render(self, ctx: BuildContext) -> RenderResult:
+        """Render the output now, whatever is on disk."""
+        result = self.write(ctx)
+        self.messages = result.messages
+        return result
+
+    def key(self, ctx: BuildContext) -> str:
+        """A hash of everything that shapes the output: the content it shows, its options, the
+        checks' results, the templates, the kit's code and the libraries (see freshness)."""
+        from ..freshness import fingerprint
+
+        return fingerprint(self, self.options, ctx)
+
+    def built(self, ctx: BuildContext) -> list[Path] | None:
+        """The output's files if they were built from these very inputs and are on disk as
+        they were written, else None (always None without a cache folder)."""
+        found = self._record(ctx)
+        if found is None:
+            return None
+        manifest, slot, key = found
+        return manifest.fresh(slot, key)
+
+    def outdated(self, ctx: BuildContext) -> bool:
+        return self.built(ctx) is None
+
+    def build(self, ctx: BuildContext) -> RenderResult:
+        """Render the output unless it is up to date, and record what was written."""
+        found = self._record(ctx)
+        if found is not None:
+            manifest, slot, key = found
+            fresh = manifest.fresh(slot, key)
+            if fresh is not None:
+                return RenderResult(self.name, fresh, up_to_date=True)
+        result = self.render(ctx)
+        if found is not None:
+            manifest.record(slot, key, result.paths)
+        return result
+
+    def _record(self, ctx: BuildContext):
+        """The record of built outputs, this output's place in it and its key (None: no
+        cache folder, so nothing is recorded)."""
+        if ctx.cache_dir is None:
+            return None
+        from ..freshness import OutputManifest
+
+        manifest = OutputManifest(ctx.cache_dir / "outputs.json")
+        return manifest, manifest.slot(self, self.options, ctx.out_dir), self.key(ctx)
+
+    @staticmethod
+    def slower_note(parts, library: str = "WeasyPrint") -> list[str]:
+        """Why parts were made through `library`'s public API alone, said once (or nothing)."""
+        why = next((p.slower for p in parts if p.slower), "")
+        return [f"on the slower path ({library}'s public API only): {why}"] if why else []
 
     def jinja(self, ctx: BuildContext, subdir: str) -> Environment:
         return template_env(ctx.templates_dir / subdir, ctx.cache_dir)
