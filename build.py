@@ -2,15 +2,14 @@
 """Build the Python interview study kit: check every code sample, then render the outputs.
 
 With no command: validate the content, check every sample on every CPython found, and build the
-handbook, the flashcards and the slide decks.
+handbook, the flashcards and the slide decks. This file is the command line only: its options,
+and what it prints; the build itself is studykit.pipeline's (through studykit.api.Project).
 """
 
 from __future__ import annotations
 
-import os
 import signal
 import sys
-import threading
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -18,13 +17,14 @@ from pathlib import Path
 import click
 
 from studykit import checker
-from studykit.api import RENDERERS, NotAvailable, Project
+from studykit.api import Project
+from studykit.checker import CheckReport
 from studykit.coverage import coverage_table
 from studykit.errors import ContentError, KitError
 from studykit.model import DIFFICULTIES, Selection, parse_numbers
+from studykit.pipeline import BuildReport, Events
+from studykit.render.base import RenderResult
 from studykit.sandbox import MODES as SANDBOX_MODES
-from studykit.render.base import (InlineExecutor, PartsFirst, gc_paused, pool_scope, stop_pool,
-                                  worker_pool)
 from studykit.updater import apply_updates, describe, plan_updates
 
 EXIT_OK, EXIT_SAMPLE_FAILED, EXIT_INVALID, EXIT_RENDER_FAILED = 0, 1, 2, 3
@@ -71,9 +71,7 @@ def _topics_callback(ctx, param, values):
     if not values:
         return frozenset()
     project: Project = ctx.find_object(Project) or Project()
-    import tomllib
-    bank = tomllib.loads((project.content_dir / "questions.toml").read_text("utf-8"))
-    slugs = [t["slug"] for t in bank.get("topics", [])]
+    slugs = project.topic_slugs()
     chosen = set()
     for v in values:
         if v in slugs:
@@ -154,11 +152,7 @@ def _progress(label: str):
     return update
 
 
-def _run_check(project: Project, kit, interpreters, timeout: float, jobs: int | None):
-    started = time.perf_counter()
-    report = project.check(kit, interpreters, timeout=timeout, jobs=jobs,
-                           progress=_progress("checking samples"))
-    elapsed = time.perf_counter() - started
+def _print_check(report: CheckReport, elapsed: float) -> None:
     if report.notice:
         click.echo(report.notice, err=True)
 
@@ -188,7 +182,6 @@ def _run_check(project: Project, kit, interpreters, timeout: float, jobs: int | 
                f"{len(report.interpreters)} interpreter(s): {totals['passed']} passed, "
                f"{totals['failed']} failed, {totals['skipped']} skipped "
                f"({report.ran} run, {cached} from cache) in {elapsed:.2f} s")
-    return report
 
 
 def _rel(path: Path | None) -> str:
@@ -204,18 +197,38 @@ def _indent(text: str) -> str:
     return "\n".join("    " + line for line in text.rstrip("\n").splitlines())
 
 
-def _interpreters(python_paths, all_pythons: bool):
-    project = click.get_current_context().find_object(Project)
-    cache_file = (project.cache_dir / "interpreters.json"
-                  if project is not None and project.use_cache else None)
-    try:
-        found = checker.discover(all_pythons=all_pythons, extra=python_paths,
-                                 cache_file=cache_file)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--python") from None
-    if not found:
-        raise KitClickError(["error: no CPython 3.10 or newer found to run the samples"], 2)
-    return found
+class Printer(Events):
+    """Prints a build as it goes."""
+
+    def __init__(self) -> None:
+        self.progress = _progress("checking samples")
+
+    def checked(self, report: CheckReport, seconds: float) -> None:
+        _print_check(report, seconds)
+
+    def skipped(self, message: str) -> None:
+        click.echo(message, err=True)
+
+    def built(self, result: RenderResult) -> None:
+        name = result.name
+        if result.up_to_date:
+            click.echo(f"{name}: up to date ({len(result.paths)} file(s) built from the same "
+                       "inputs)")
+            return
+        for line in result.messages:
+            click.echo(f"{name}: {line}")
+        for p in result.paths:
+            click.echo(f"wrote {_rel(p)}")
+        click.echo(f"{name} built in {result.seconds:.1f} s")
+
+
+def _finish(done: BuildReport, not_built: str) -> None:
+    """Exit as the build ended: a failed check, else the first output that failed."""
+    if done.checks_failed:
+        raise KitClickError([f"{not_built}{len(done.check.failures)} sample check(s) failed"],
+                            EXIT_SAMPLE_FAILED)
+    if done.failed:
+        raise next(iter(done.failed.values()))
 
 
 @cli.command()
@@ -240,8 +253,14 @@ def check(project: Project, python_paths, all_pythons, update, timeout, jobs, sa
         project.sandbox = sandbox
     project.hold()
     kit = project.load(_selection(topics, difficulties, numbers))
-    interpreters = _interpreters(python_paths, all_pythons)
-    report = _run_check(project, kit, interpreters, timeout, jobs)
+    try:
+        interpreters = project.interpreters(python_paths, all_pythons)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--python") from None
+    started = time.perf_counter()
+    report = project.check(kit, interpreters, timeout=timeout, jobs=jobs,
+                           progress=_progress("checking samples"))
+    _print_check(report, time.perf_counter() - started)
     if update and report.failures:
         updates, refused = plan_updates(report)
         written, unwritable = apply_updates(updates)
@@ -274,37 +293,9 @@ def list_(project: Project, topics, difficulties, numbers):
 
 # ------------------------------------------------------------------ outputs
 
-def _render(project: Project, name: str, selection: Selection, options: dict,
-            all_pythons: bool = True, report=None, kit=None) -> None:
-    try:
-        renderer = project.renderer(name, **options)
-    except NotAvailable as exc:
-        click.echo(f"{exc} (its issue has not landed)", err=True)
-        return
-    project.hold()
-    if kit is None:
-        kit = project.load(selection)
-    if report is None:
-        report = _run_check(project, kit, _interpreters((), all_pythons), checker.DEFAULT_TIMEOUT,
-                            None)
-        if not report.ok:
-            raise KitClickError([f"{name}: not built, {len(report.failures)} sample check(s) "
-                                 "failed"], EXIT_SAMPLE_FAILED)
-    started = time.perf_counter()
-    paths = project.render(renderer, kit, report, options)
-    _report_render(name, paths, renderer.messages, renderer.up_to_date,
-                   time.perf_counter() - started)
-
-
-def _report_render(name: str, paths, messages, up_to_date: bool, elapsed: float) -> None:
-    if up_to_date:
-        click.echo(f"{name}: up to date ({len(paths)} file(s) built from the same inputs)")
-        return
-    for line in messages:
-        click.echo(f"{name}: {line}")
-    for p in paths:
-        click.echo(f"wrote {_rel(p)}")
-    click.echo(f"{name} built in {elapsed:.1f} s")
+def _render(project: Project, name: str, selection: Selection, options: dict) -> None:
+    done = project.build(selection, [name], options={name: options}, events=Printer())
+    _finish(done, f"{name}: not built, ")
 
 
 @cli.command()
@@ -344,140 +335,9 @@ def slides(project: Project, topics, difficulties, numbers):
 @click.pass_obj
 def build_all(project: Project):
     """Validate, check on every CPython found, and build every output."""
-    project.hold()
-    # Workers take most of a second to start (each imports WeasyPrint). When an input was saved
-    # since the last build, they are started before anything else and are ready when the first
-    # part of the book is; a build with nothing to do starts none.
-    early = worker_pool(os.cpu_count() or 1) if project.saved_since_last_build() else None
-    with pool_scope(early):
-        if early is not None:
-            early.submit(int)   # a pool starts its workers on its first piece of work
-        kit = project.load()
-        report = _run_check(project, kit, _interpreters((), True), checker.DEFAULT_TIMEOUT,
-                            None)
-        if not report.ok:
-            raise KitClickError([f"not built: {len(report.failures)} sample check(s) failed"],
-                                EXIT_SAMPLE_FAILED)
-        _render_in_parallel(project, kit, report, early)
-    answered = len(kit.questions)
-    total = len(kit.bank)
-    click.echo(f"answered {answered}/{total}")
-
-
-@gc_paused()
-def _render_one(name: str, project: Project, kit, report):
-    """In a worker process: one renderer, and what the parent needs to report on it."""
-    started = time.perf_counter()
-    renderer = project.renderer(name)
-    # Its pieces run here, one after another: the other workers are busy with the rest.
-    paths = project.render(renderer, kit, report, {}, pool=InlineExecutor())
-    return paths, renderer.messages, renderer.up_to_date, time.perf_counter() - started
-
-
-# Rendered on a thread of the main process, their pieces spread over the pool: the
-# flashcards' parts are short, so they end a build with both cores busy to the last.
-SPREAD = ("flashcards",)
-
-
-class _Background:
-    """A renderer run on a thread of this process, which mostly waits on the pool."""
-
-    def __init__(self, fn) -> None:
-        self.result = self.error = None
-        self.thread = threading.Thread(target=self._run, args=(fn,), daemon=True)
-        self.thread.start()
-
-    def _run(self, fn) -> None:
-        try:
-            self.result = fn()
-        except BaseException as exc:   # handed to the main thread, which reports it
-            self.error = exc
-
-    def get(self):
-        self.thread.join()
-        if self.error is not None:
-            raise self.error
-        return self.result
-
-
-def _render_in_parallel(project: Project, kit, report, pool=None) -> None:
-    """Every output that is not up to date, on one pool of worker processes, one per core. The
-    handbook, built here, hands the pool one piece per part of the book; the slides are one
-    piece, handed out after the book's first part; the flashcards hand it their parts last,
-    from a thread of this process, and the book is joined here while the workers lay them out.
-    `pool` is one started early; when every output is up to date it is stopped, and none is
-    started."""
-    renderers, built, stale = {}, {}, []
-    for name in RENDERERS:
-        try:
-            renderers[name] = project.renderer(name)
-        except NotAvailable as exc:
-            click.echo(f"{exc} (its issue has not landed)", err=True)
-            continue
-        built[name] = project.fresh(renderers[name], kit, report)
-        if built[name] is None:
-            stale.append(name)
-    own = None
-    if not stale and pool is not None:
-        stop_pool(pool)   # started on a guess that proved wrong: its workers may still be starting
-    elif stale and pool is None:
-        pool = own = worker_pool(os.cpu_count() or 1)
-    failures = []
-    futures: dict = {}
-    background: dict[str, _Background] = {}
-
-    def render_here(name: str):
-        started = time.perf_counter()
-        renderer = renderers[name]
-        paths = project.render(renderer, kit, report, {}, pool=pool)
-        return paths, renderer.messages, renderer.up_to_date, time.perf_counter() - started
-
-    def whole() -> None:
-        # The kit goes with them (a megabyte, pickled in milliseconds): an early pool was
-        # started before it was read.
-        for name in stale:
-            if name != "handbook" and name not in SPREAD:
-                futures[name] = pool.submit(_render_one, name, project, kit, report)
-
-    def spread() -> None:
-        for name in stale:
-            if name in SPREAD:
-                background[name] = _Background(lambda name=name: render_here(name))
-
-    try:
-        with pool_scope(own):
-            first = PartsFirst(pool, whole, spread) if pool is not None else None
-            if "handbook" not in stale and first is not None:
-                first.handed_out()
-            for name, renderer in renderers.items():
-                try:
-                    if name not in stale:
-                        _report_render(name, built[name], [], True, 0.0)
-                    elif name == "handbook":
-                        started = time.perf_counter()
-                        try:
-                            paths = project.render(renderer, kit, report, {}, pool=first)
-                        finally:
-                            first.handed_out()
-                        _report_render(name, paths, renderer.messages, renderer.up_to_date,
-                                       time.perf_counter() - started)
-                    elif name in background:
-                        _report_render(name, *background[name].get())
-                    else:
-                        _report_render(name, *futures[name].result())
-                except KitError as exc:
-                    failures.append(exc)
-    except BaseException:
-        # An interrupt: the pool is stopped now (an early one would be by the caller), so a
-        # thread waiting on it ends at once, and removes what it had half written.
-        if background:
-            stop_pool(pool)
-        raise
-    finally:
-        for job in background.values():
-            job.thread.join(30)
-    if failures:
-        raise failures[0]
+    done = project.build(events=Printer())
+    _finish(done, "not built: ")
+    click.echo(f"answered {len(done.kit.questions)}/{len(done.kit.bank)}")
 
 
 def _terminate(signum, frame):

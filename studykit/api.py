@@ -1,21 +1,26 @@
-"""The library API the command line is a thin layer over: load, check, render."""
+"""The library's entry point, `Project`: load, check, render one output, or build them all."""
 
 from __future__ import annotations
 
 import importlib
 import os
-from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import checker
 from .buildlock import BuildLock
 from .cachefile import begin_build
 from .checker import CheckReport, Interpreter, ResultCache
-from .loader import load_kit
+from .errors import ContentError, KitError, Problem
+from .loader import load_bank, load_kit
 from .model import Kit, Selection
 from .output import remove_stray_parts
-from .render.base import PROJECT_ROOT, TEMPLATES_DIR, BuildContext, Renderer
+from .render.base import PROJECT_ROOT, TEMPLATES_DIR, BuildContext, Renderer, RenderResult
+from .workers import Pool
+
+if TYPE_CHECKING:
+    from .pipeline import BuildReport, Events
 
 # Imported only when used: WeasyPrint and python-pptx take a while to load.
 RENDERERS = {
@@ -26,7 +31,7 @@ RENDERERS = {
 
 
 class NotAvailable(Exception):
-    pass
+    """An output whose renderer is not part of this copy of the kit."""
 
 
 @dataclass
@@ -60,6 +65,15 @@ class Project:
             self._lock.release()
             self._lock = None
 
+    def topic_slugs(self) -> list[str]:
+        """The topics of the bank (content/questions.toml), in order; a bank that cannot be
+        read raises ContentError naming the file and line."""
+        problems: list[Problem] = []
+        topics = load_bank(self.content_dir, problems)
+        if problems:
+            raise ContentError(problems)
+        return [t.slug for t in topics]
+
     def load(self, selection: Selection = Selection()) -> Kit:
         kit = load_kit(self.content_dir, numbers=selection.numbers, only_topics=selection.topics,
                        cache=self.cache_dir / "questions.pickle" if self.use_cache else None)
@@ -71,6 +85,17 @@ class Project:
             self._cache = ResultCache(self.cache_dir / "sample-results.json" if self.use_cache
                                       else None)
         return self._cache
+
+    def interpreters(self, extra: tuple[str, ...] = (), all_pythons: bool = True
+                     ) -> list[Interpreter]:
+        """The CPythons to check on: every 3.10+ found with `all_pythons`, else this one, and
+        `extra` (paths; a path that is not a usable CPython raises ValueError)."""
+        found = checker.discover(all_pythons=all_pythons, extra=extra,
+                                 cache_file=self.cache_dir / "interpreters.json"
+                                 if self.use_cache else None)
+        if not found:
+            raise KitError("no CPython 3.10 or newer found to run the samples")
+        return found
 
     def check(self, kit: Kit, interpreters: list[Interpreter], **kwargs) -> CheckReport:
         # The kit's own folders are hidden from samples wherever they are (the content and the
@@ -85,12 +110,13 @@ class Project:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
             if exc.name == module_name:
-                raise NotAvailable(f"{name}: not built yet") from None
+                raise NotAvailable(f"{name}: skipped, this copy of the kit has no renderer for "
+                                   f"it ({module_name})") from None
             raise
         return getattr(module, cls_name)(**options)
 
-    def _context(self, kit: Kit, report: CheckReport | None,
-                 pool: Executor | None = None) -> BuildContext:
+    def context(self, kit: Kit, report: CheckReport | None,
+                pool: Pool | None = None) -> BuildContext:
         return BuildContext(kit=kit, report=report, out_dir=self.output_dir,
                             cache_dir=self.cache_dir if self.use_cache else None, pool=pool)
 
@@ -116,39 +142,17 @@ class Project:
                         pass
         return False
 
-    def fresh(self, renderer: Renderer, kit: Kit, report: CheckReport | None,
-              options: dict | None = None) -> list[Path] | None:
-        """The output's files if they were built from these very inputs (and are still there),
-        else None. Sets `renderer.up_to_date` accordingly."""
-        from .freshness import OutputManifest, fingerprint
-
-        if not self.use_cache:
-            return None
-        manifest = OutputManifest(self.cache_dir / "outputs.json")
-        options = options or {}
-        found = manifest.fresh(manifest.slot(renderer, options, self.output_dir),
-                               fingerprint(renderer, options, self._context(kit, report)))
-        renderer.up_to_date = found is not None
-        return found
-
     def render(self, renderer: Renderer, kit: Kit, report: CheckReport | None,
-               options: dict | None = None, pool: Executor | None = None) -> list[Path]:
-        """Render unless the output is up to date (then `renderer.up_to_date` is set)."""
-        from .freshness import OutputManifest, fingerprint
-
+               pool: Pool | None = None) -> RenderResult:
+        """One output, rendered unless it is up to date (see Renderer.build)."""
         # A build killed outright (SIGKILL) could not remove its temporary files: do it now.
         remove_stray_parts(self.output_dir)
-        ctx = self._context(kit, report, pool)
-        if not self.use_cache:
-            return renderer.render(ctx)
-        manifest = OutputManifest(self.cache_dir / "outputs.json")
-        options = options or {}
-        slot = manifest.slot(renderer, options, self.output_dir)
-        key = fingerprint(renderer, options, ctx)
-        fresh = manifest.fresh(slot, key)
-        if fresh is not None:
-            renderer.up_to_date = True
-            return fresh
-        paths = renderer.render(ctx)
-        manifest.record(slot, key, paths)
-        return paths
+        return renderer.build(self.context(kit, report, pool))
+
+    def build(self, selection: Selection | None = None, outputs: list[str] | None = None,
+              options: dict[str, dict] | None = None, events: "Events | None" = None
+              ) -> "BuildReport":
+        """Check the samples, then build the outputs (see pipeline.build)."""
+        from .pipeline import build
+
+        return build(self, selection, outputs, options=options, events=events)

@@ -41,8 +41,9 @@ def hanging_build(started: Path) -> str:
             f"    open({str(started)!r}, 'a').close()\n"
             "    time.sleep(120)\n"
             "parts.layout_part = hang\n"
+            "import studykit.pipeline as pipeline\n"
+            "pipeline._render_one = hang\n"
             "import build\n"
-            "build._render_one = hang\n"
             "sys.argv = sys.argv[1:]\n"
             "build.signal.signal(build.signal.SIGTERM, build._terminate)\n"
             "build.cli()\n")

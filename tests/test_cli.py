@@ -10,8 +10,9 @@ import pytest
 
 import build
 from conftest import ROOT
+from studykit import pipeline
 from studykit.api import Project
-from studykit.render.base import InlineExecutor, PartsFirst
+from studykit.workers import InlineExecutor, PartsFirst
 
 Q2 = "01-alpha/002-print.toml"
 
@@ -95,6 +96,24 @@ def test_no_traceback_from_a_real_process(bank, tmp_path):
     assert "Traceback" in with_debug.stderr
 
 
+@pytest.mark.parametrize("command", ["list", "check", "slides"])
+def test_a_malformed_bank_named_by_topic_is_reported_by_file_and_line(bank, tmp_path, command):
+    """--topic reads the bank's topics before anything else: a bank that is not TOML is
+    reported there as everywhere, by file and line, exit 2."""
+    bank_file = bank / "questions.toml"
+    lines = bank_file.read_text("utf-8").splitlines()
+    lines.insert(2, "= broken")
+    bank_file.write_text("\n".join(lines) + "\n", "utf-8")
+    proc = subprocess.run([sys.executable, str(ROOT / "build.py"), "--content", str(bank),
+                           "--output", str(tmp_path / "out"), command, "--topic", "alpha"],
+                          capture_output=True, text=True,
+                          env={"KIT_CACHE_DIR": str(tmp_path / "cache"), "PATH": "/usr/bin:/bin"})
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert f"{bank_file}:3: invalid TOML" in proc.stderr, proc.stderr
+    assert proc.stderr.rstrip().endswith("aborted with 1 error")
+
+
 def test_the_real_content_is_valid():
     proc = subprocess.run([sys.executable, str(ROOT / "build.py"), "list"],
                           capture_output=True, text=True)
@@ -139,7 +158,7 @@ def test_a_full_build_with_nothing_changed_starts_no_worker(bank, run, monkeypat
     def no_pool(workers):
         raise AssertionError("a pool of workers was started with every output up to date")
 
-    monkeypatch.setattr(build, "worker_pool", no_pool)
+    monkeypatch.setattr(pipeline, "worker_pool", no_pool)
     again = run(bank)
     assert again.exit_code == 0, again.output
     for name in ("handbook", "flashcards", "slides"):
@@ -181,7 +200,7 @@ def test_the_books_parts_are_handed_out_before_the_other_outputs(stale, order):
     parts = lay_out(enumerate(htmls), "", cache, pool=first, work=work)
     assert len(parts) == 3
     assert handed == order
-    first.handed_out()   # already called: nothing more
+    first.all_submitted()   # already called: nothing more
     assert handed == order
 
 
@@ -189,7 +208,7 @@ def test_garbage_collection_waits_for_the_end_of_a_piece_of_work():
     import gc
     import weakref
 
-    from studykit.render.base import gc_paused
+    from studykit.workers import gc_paused
 
     class Node:
         pass

@@ -11,7 +11,8 @@ import pytest
 from studykit.api import Project
 from studykit.errors import RenderError
 from studykit.render import pptx_xml, weasy_internals
-from studykit.render.base import PUBLIC_ONLY, BuildContext, InlineExecutor
+from studykit.render.base import PUBLIC_ONLY, BuildContext
+from studykit.workers import InlineExecutor
 from studykit.render.flashcards import FlashcardRenderer
 from studykit.render.handbook import HandbookRenderer
 from studykit.render.pdfparts import PartCache, join, layout_part

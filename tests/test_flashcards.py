@@ -477,7 +477,8 @@ def test_faces_fitted_in_place_print_as_a_layout_at_their_sizes_would(tmp_path, 
     the same."""
     from studykit.api import Project
     from studykit.render import flashcards
-    from studykit.render.base import BuildContext, InlineExecutor
+    from studykit.render.base import BuildContext
+    from studykit.workers import InlineExecutor
     from studykit.render.pdfparts import render_html
 
     _write_bank(tmp_path)

@@ -23,7 +23,8 @@ import build
 from studykit import checker
 from studykit.api import Project
 from studykit.model import DESCRIBED_VERSIONS
-from studykit.render.base import TEMPLATES_DIR, BuildContext, InlineExecutor, forced_public
+from studykit.render.base import TEMPLATES_DIR, BuildContext, forced_public
+from studykit.workers import InlineExecutor
 from studykit.render.handbook import (CODE_COLUMNS, LIST_COLUMNS, MARGIN_BOTTOM, MARKS, PAPERS,
                                       PRINTABLE_INSET, QUOTE_COLUMNS, TEXT_WIDTH,
                                       HandbookRenderer, _and_list, markdown_html)
@@ -716,7 +717,7 @@ def test_the_cache_names_each_part_s_latest_layout_and_forgets_pruned_ones(tmp_p
 
 
 def test_parts_stamped_by_workers_read_the_same_as_parts_stamped_here(kit, tmp_path):
-    from studykit.render.base import pool_scope, worker_pool
+    from studykit.workers import pool_scope, worker_pool
 
     def pages(pool, out: Path) -> list[str]:
         out.mkdir()

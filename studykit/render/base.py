@@ -1,13 +1,9 @@
-"""What every renderer gets and must provide."""
+"""What every renderer gets (BuildContext) and provides (the Renderer contract, RenderResult)."""
 
 from __future__ import annotations
 
-import gc
 import os
-import threading
 from abc import ABC, abstractmethod
-from contextlib import contextmanager
-from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -19,6 +15,7 @@ from ..checker import CheckReport, Interpreter
 from ..errors import KitError, RenderError
 from ..glyphs import missing_glyphs
 from ..model import Kit, Question, Sample
+from ..workers import Pool
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
@@ -53,8 +50,8 @@ class BuildContext:
     build_date: date = field(default_factory=build_date)
     # Where a renderer may keep what speeds up its next build (None: keep nothing).
     cache_dir: Path | None = None
-    # Worker processes a renderer may hand independent pieces of work to (None: its own choice).
-    pool: Executor | None = None
+    # Where a renderer may hand independent pieces of work (None: its own choice).
+    pool: Pool | None = None
 
     @property
     def interpreters(self) -> list[Interpreter]:
@@ -64,27 +61,107 @@ class BuildContext:
         return self.report.verified_on(question, sample) if self.report else []
 
 
+@dataclass
+class RenderResult:
+    """What building one output did."""
+
+    name: str
+    # The output's files.
+    paths: list[Path]
+    # Lines for the user (for example which cards were set smaller).
+    messages: list[str] = field(default_factory=list)
+    # What was made afresh rather than taken from the cache (parts of a PDF, decks).
+    laid_out: list[str] = field(default_factory=list)
+    # The files on disk were built from the same inputs: nothing was rendered.
+    up_to_date: bool = False
+    # Wall time of the build of this output (set by whoever timed it).
+    seconds: float = 0.0
+
+    def __iter__(self):
+        """The paths, so that `[target] = renderer.render(ctx)` reads naturally."""
+        return iter(self.paths)
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+
 class Renderer(ABC):
-    """A builder for one output format: `render` writes its files atomically into ctx.out_dir."""
+    """A builder for one output format.
+
+    It is given its options once, to the constructor (every option, defaults included, is in
+    `options`, which keys the output); it names its files (`targets`), says whether they are
+    outdated, and `build` renders them when they are, returning a RenderResult. A format
+    implements `targets` and `write`."""
 
     name: str = ""
-    # Lines for the user about what the render did (for example which cards were shrunk).
-    messages: list[str]
 
-    def __init__(self) -> None:
-        self.messages = []
-        # Set by the project when the output on disk was built from the same inputs.
-        self.up_to_date = False
-
-    def say_if_slower(self, parts, library: str = "WeasyPrint") -> None:
-        """Say once why parts were made through `library`'s public API alone."""
-        why = next((p.slower for p in parts if p.slower), "")
-        if why:
-            self.messages.append(f"on the slower path ({library}'s public API only): {why}")
+    def __init__(self, **options) -> None:
+        self.options = options
+        # The messages of the latest render, for a caller holding the renderer (its result has
+        # the same list).
+        self.messages: list[str] = []
 
     @abstractmethod
-    def render(self, ctx: BuildContext) -> list[Path]:
-        """Write the output files and return their paths."""
+    def targets(self, ctx: BuildContext) -> list[Path]:
+        """The files the output is made of."""
+
+    @abstractmethod
+    def write(self, ctx: BuildContext) -> RenderResult:
+        """Write the output files atomically into ctx.out_dir, and say what was done."""
+
+    def render(self, ctx: BuildContext) -> RenderResult:
+        """Render the output now, whatever is on disk."""
+        result = self.write(ctx)
+        self.messages = result.messages
+        return result
+
+    def key(self, ctx: BuildContext) -> str:
+        """A hash of everything that shapes the output: the content it shows, its options, the
+        checks' results, the templates, the kit's code and the libraries (see freshness)."""
+        from ..freshness import fingerprint
+
+        return fingerprint(self, self.options, ctx)
+
+    def built(self, ctx: BuildContext) -> list[Path] | None:
+        """The output's files if they were built from these very inputs and are on disk as
+        they were written, else None (always None without a cache folder)."""
+        found = self._record(ctx)
+        if found is None:
+            return None
+        manifest, slot, key = found
+        return manifest.fresh(slot, key)
+
+    def outdated(self, ctx: BuildContext) -> bool:
+        return self.built(ctx) is None
+
+    def build(self, ctx: BuildContext) -> RenderResult:
+        """Render the output unless it is up to date, and record what was written."""
+        found = self._record(ctx)
+        if found is not None:
+            manifest, slot, key = found
+            fresh = manifest.fresh(slot, key)
+            if fresh is not None:
+                return RenderResult(self.name, fresh, up_to_date=True)
+        result = self.render(ctx)
+        if found is not None:
+            manifest.record(slot, key, result.paths)
+        return result
+
+    def _record(self, ctx: BuildContext):
+        """The record of built outputs, this output's place in it and its key (None: no
+        cache folder, so nothing is recorded)."""
+        if ctx.cache_dir is None:
+            return None
+        from ..freshness import OutputManifest
+
+        manifest = OutputManifest(ctx.cache_dir / "outputs.json")
+        return manifest, manifest.slot(self, self.options, ctx.out_dir), self.key(ctx)
+
+    @staticmethod
+    def slower_note(parts, library: str = "WeasyPrint") -> list[str]:
+        """Why parts were made through `library`'s public API alone, said once (or nothing)."""
+        why = next((p.slower for p in parts if p.slower), "")
+        return [f"on the slower path ({library}'s public API only): {why}"] if why else []
 
     def jinja(self, ctx: BuildContext, subdir: str) -> Environment:
         return template_env(ctx.templates_dir / subdir, ctx.cache_dir)
@@ -181,159 +258,3 @@ def untested(library: str, dist: str, tested: tuple[str, ...]) -> str:
 def internals_failed(library: str, exc: Exception) -> str:
     """Why a part was made on the public path after a fast path raised."""
     return f"{library}'s internals failed ({type(exc).__name__}: {exc})"
-
-
-_PAUSES = {"depth": 0, "resume": False}
-_PAUSE_LOCK = threading.Lock()
-
-
-@contextmanager
-def gc_paused():
-    """No cyclic garbage collection inside the block, one young-generation collection after.
-
-    A part laid out by WeasyPrint makes a few hundred thousand objects, most of which end in
-    reference cycles that live until the part is done either way. Python's collector runs
-    every 700 new objects and, every tenth or hundredth run, walks every object of the
-    process: in a worker that was a ninth of the time. Collected once after the block, the
-    same garbage costs about a quarter of that. Blocks may nest and run on several threads;
-    the collector resumes when the last one ends, and only if it was running when the first
-    began."""
-    with _PAUSE_LOCK:
-        if _PAUSES["depth"] == 0:
-            _PAUSES["resume"] = gc.isenabled()
-            gc.disable()
-        _PAUSES["depth"] += 1
-    try:
-        yield
-    finally:
-        with _PAUSE_LOCK:
-            _PAUSES["depth"] -= 1
-            resume = _PAUSES["depth"] == 0 and _PAUSES["resume"]
-            if resume:
-                gc.enable()
-        if resume:
-            gc.collect(0)
-
-
-def quiet_worker() -> None:
-    """Pool initializer: Ctrl-C reaches the whole process group, but only the build itself
-    should answer it (with one line); it stops the workers, which then end without a word.
-    A temporary file a worker leaves is removed by the next build."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    # Most pieces of work lay out with WeasyPrint, which takes most of a second to import:
-    # done now, it overlaps with the build preparing the first piece.
-    try:
-        with gc_paused():
-            import weasyprint  # noqa: F401
-    except ImportError:
-        pass
-
-
-def worker_pool(workers: int) -> Executor:
-    """Forked workers: they start with the content already loaded."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
-                               initializer=quiet_worker)
-
-
-def stop_pool(pool: Executor) -> None:
-    """Stop a process pool now, for an interrupted build, instead of waiting for every running
-    piece of work to finish: its workers are terminated and queued work is dropped."""
-    import multiprocessing
-
-    processes = getattr(pool, "_processes", None) or {}
-    for process in list(processes.values()) or multiprocessing.active_children():
-        if process.is_alive():
-            process.terminate()
-    pool.shutdown(wait=True, cancel_futures=True)
-
-
-class PartsFirst(Executor):
-    """Passes every piece on to `pool`, calling `after_first` once the first is handed out and
-    `after_all` once the parts of the book all are (each hands the pool other work that was
-    waiting, and is called once). A build gives the handbook this. Its first stale part goes
-    first (after an edit, the chapter that is usually the longest piece of the build), then
-    the slides, a long piece, keep the other core busy while the book's HTML is made; the
-    flashcards' short parts go last, so that the cores stay busy to the end while the book
-    is joined."""
-
-    def __init__(self, pool: Executor, after_first, after_all) -> None:
-        self.pool = pool
-        self.after_first = after_first
-        self.after_all = after_all
-
-    def submit(self, fn, /, *args, **kwargs):
-        future = self.pool.submit(fn, *args, **kwargs)
-        self._call("after_first")
-        return future
-
-    def handed_out(self) -> None:
-        """Every part is handed out (or none will be)."""
-        self._call("after_first")
-        self._call("after_all")
-
-    def _call(self, which: str) -> None:
-        fn = getattr(self, which)
-        setattr(self, which, None)
-        if fn is not None:
-            fn()
-
-
-class InlineExecutor(Executor):
-    """Runs each piece of work at once, in this process. A renderer already running in a worker
-    hands its pieces here: a pool of its own would only compete for the same cores."""
-
-    def submit(self, fn, /, *args, **kwargs):
-        from concurrent.futures import Future
-
-        future: Future = Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except Exception as exc:   # anything else (an interrupt) is not the piece's result
-            future.set_exception(exc)
-        return future
-
-
-def run_pieces(fn, pieces: list[tuple], pool: Executor | None, done=None,
-               meanwhile=None) -> list:
-    """`fn(*piece)` for every piece, results in order; `done(index, result)` is called on each
-    in order as it arrives, and `meanwhile()` once all are handed out. On `pool`, or, when
-    there is none, on a pool of this call's own if there is more than one piece and more than
-    one core."""
-    import os
-
-    own = None
-    if pool is None:
-        cores = os.cpu_count() or 1
-        own = pool = worker_pool(min(len(pieces), cores)) if len(pieces) > 1 and cores > 1 \
-            else None
-        pool = pool or InlineExecutor()
-    results = []
-    with pool_scope(own):
-        futures = [pool.submit(fn, *piece) for piece in pieces]
-        if meanwhile is not None and pieces:
-            meanwhile()
-        for i, future in enumerate(futures):
-            results.append(future.result())
-            if done is not None:
-                done(i, results[-1])
-    return results
-
-
-@contextmanager
-def pool_scope(pool: Executor | None):
-    """A block that owns `pool` (None: no pool): when the block fails or is interrupted the
-    workers are stopped at once, else the pool is shut down once its work is done."""
-    try:
-        yield pool
-    except BaseException:
-        if pool is not None:
-            stop_pool(pool)
-        raise
-    if pool is not None:
-        pool.shutdown()

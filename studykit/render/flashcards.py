@@ -15,7 +15,8 @@ from pathlib import Path
 from ..errors import RenderError
 from ..markdown import inline_code
 from ..model import DIFFICULTIES, DIFFICULTY_LETTERS, Question
-from .base import BuildContext, Renderer, gc_paused, internals_failed
+from ..workers import gc_paused
+from .base import BuildContext, Renderer, RenderResult, internals_failed
 from .highlight import highlight_lines, style_css
 
 PAPERS = {"a4": (210.0, 297.0), "letter": (215.9, 279.4)}
@@ -324,7 +325,7 @@ class FlashcardRenderer(Renderer):
 
     def __init__(self, paper: str = "a4", layout: str = "8up", duplex: str = "long",
                  test_sheet: bool = True):
-        super().__init__()
+        super().__init__(paper=paper, layout=layout, duplex=duplex, test_sheet=test_sheet)
         self.sheet = Sheet(paper, LAYOUTS[layout], duplex)
         self.test_sheet = test_sheet
         self.shrunk: list[str] = []
@@ -333,6 +334,9 @@ class FlashcardRenderer(Renderer):
         extra = "".join(f"-{v}" for v, default in ((self.sheet.layout.name, "8up"),
                                                    (self.sheet.duplex, "long")) if v != default)
         return f"flashcards-{self.sheet.paper}{extra}.pdf"
+
+    def targets(self, ctx: BuildContext) -> list[Path]:
+        return [ctx.out_dir / self.output_name()]
 
     # ------------------------------------------------------------------ content
 
@@ -369,8 +373,8 @@ class FlashcardRenderer(Renderer):
             if face.kind == "back" else 0
         return groups, start
 
-    def report_fits(self, faces: list[Face]) -> None:
-        """Tell the user which faces were set smaller, and which backs left key points out."""
+    def report_fits(self, faces: list[Face]) -> list[str]:
+        """For the user: which faces were set smaller, and which backs left key points out."""
         layout_default = self.sheet.layout.prose_sizes[0]
         cards = [f for f in faces if f.question]
         self.shrunk = [f"{f.card_id} {f.kind}" for f in cards if f.prose_pt < layout_default]
@@ -379,13 +383,15 @@ class FlashcardRenderer(Renderer):
                    for kind in ("front", "back")}
         trimmed = [f.question.number for f in cards
                    if f.kind == "back" and f.points < len(f.question.key_points)]
+        lines = []
         if self.shrunk:
             parts = [f"{kind}s {_runs(nums)}" for kind, nums in smaller.items() if nums]
-            self.messages.append(f"{len(self.shrunk)} card face(s) set below "
-                                 f"{layout_default:g} pt to fit: {'; '.join(parts)}")
+            lines.append(f"{len(self.shrunk)} card face(s) set below "
+                         f"{layout_default:g} pt to fit: {'; '.join(parts)}")
         if trimmed:
-            self.messages.append(f"{len(trimmed)} back(s) show only the key points that fit: "
-                                 f"{_runs(trimmed)}")
+            lines.append(f"{len(trimmed)} back(s) show only the key points that fit: "
+                         f"{_runs(trimmed)}")
+        return lines
 
     def candidates(self, face: Face) -> list[tuple[float, float, int]]:
         """(prose pt, code pt, key points) to try, best first.
@@ -491,7 +497,7 @@ class FlashcardRenderer(Renderer):
                   [(s.code, s.card) for s in q.samples]) for q in ctx.kit.questions]
         return repr(([(t.slug, t.title) for t in ctx.kit.topics], cards))
 
-    def render(self, ctx: BuildContext) -> list[Path]:
+    def write(self, ctx: BuildContext) -> RenderResult:
         from ..freshness import tree_digest
         from .pdfparts import PartCache, join, lay_out
 
@@ -547,21 +553,21 @@ class FlashcardRenderer(Renderer):
             for index, prose, code, points in part.notes:
                 face = by_index[index]
                 face.prose_pt, face.code_pt, face.points = prose, code, points
-        self.report_fits(faces)
-        self.say_if_slower(parts)
-        target = ctx.out_dir / self.output_name()
+        messages = self.report_fits(faces) + self.slower_note(parts)
+        [target] = self.targets(ctx)
         join(parts, target, {"Title": "Python Interview Flashcards",
                              "Subject": f"{len(questions)} flashcards, duplex: "
                                         f"{self.sheet.duplex}",
                              "Creator": "studykit (WeasyPrint, pikepdf)"}, cache, pool=ctx.pool)
         sheets = sum(1 for p in pages if p.side != "back")
-        fresh = sum(1 for p in parts if not p.cached)
+        made = [f"part {n + 1}" for n, p in enumerate(parts) if not p.cached]
+        fresh = len(made)
         laid = (f"all {len(parts)} parts laid out" if fresh == len(parts) else
                 f"all {len(parts)} parts from the cache" if not fresh else
                 f"{fresh} of {len(parts)} parts laid out, the rest from the cache")
-        self.messages.append(f"{len(questions)} cards on {sheets} sheet(s), {self.sheet.paper} "
-                             f"{layout.name}, duplex {self.sheet.duplex} ({laid})")
-        return [target]
+        messages.append(f"{len(questions)} cards on {sheets} sheet(s), {self.sheet.paper} "
+                        f"{layout.name}, duplex {self.sheet.duplex} ({laid})")
+        return RenderResult(self.name, [target], messages, laid_out=made)
 
     def _parts(self, pages: list[dict]) -> list[list[dict]]:
         """Pages grouped into parts of whole sheets (a front and its back, or one folded

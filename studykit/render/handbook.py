@@ -26,7 +26,7 @@ from markupsafe import Markup, escape
 from ..errors import RenderError
 from ..markdown import inline_code, to_html
 from ..model import DESCRIBED_VERSIONS, DIFFICULTIES, DIFFICULTY_LETTERS, Question, Sample, Topic
-from .base import BuildContext, Renderer
+from .base import BuildContext, Renderer, RenderResult
 from .fragments import Fragments
 from .highlight import highlight_lines, style_css
 from .pdfparts import PartCache, join, lay_out
@@ -165,7 +165,7 @@ class HandbookRenderer(Renderer):
     name = "handbook"
 
     def __init__(self, paper: str = "a4"):
-        super().__init__()
+        super().__init__(paper=paper)
         if paper not in PAPERS:
             raise ValueError(f"paper must be one of {', '.join(PAPERS)}")
         self.paper = paper
@@ -175,6 +175,9 @@ class HandbookRenderer(Renderer):
     def output_name(self) -> str:
         # A4 is the default; Letter gets its own file so both can sit side by side.
         return "handbook.pdf" if self.paper == "a4" else f"handbook-{self.paper}.pdf"
+
+    def targets(self, ctx: BuildContext) -> list[Path]:
+        return [ctx.out_dir / self.output_name()]
 
     # ------------------------------------------------------------------ shared pieces
 
@@ -336,7 +339,7 @@ class HandbookRenderer(Renderer):
 
     # ------------------------------------------------------------------ output
 
-    def render(self, ctx: BuildContext) -> list[Path]:
+    def write(self, ctx: BuildContext) -> RenderResult:
         from ..freshness import tree_digest
 
         if not ctx.kit.questions:
@@ -354,8 +357,8 @@ class HandbookRenderer(Renderer):
             self._fragments.save()
         finally:
             self._fragments = None
-        self.say_if_slower(parts)
-        target = ctx.out_dir / self.output_name()
+        messages = self.slower_note(parts)
+        [target] = self.targets(ctx)
         # Every page but the cover's prints its number.
         pages = join(parts, target, self.metadata(ctx), cache, pool=ctx.pool, numbers_from=1)
         fresh = [label + self._pages_laid_out(p) for (label, _), p in zip(makers, parts)
@@ -366,6 +369,6 @@ class HandbookRenderer(Renderer):
             laid = f"all {len(parts)} parts from the cache"
         else:
             laid = f"laid out {', '.join(fresh)}; {len(parts) - len(fresh)} parts from the cache"
-        self.messages.append(f"{len(ctx.kit.questions)} questions in {len(self.chapters(ctx))} "
-                             f"chapter(s) on {pages} {self.paper} pages ({laid})")
-        return [target]
+        messages.append(f"{len(ctx.kit.questions)} questions in {len(self.chapters(ctx))} "
+                        f"chapter(s) on {pages} {self.paper} pages ({laid})")
+        return RenderResult(self.name, [target], messages, laid_out=fresh)

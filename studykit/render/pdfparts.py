@@ -32,7 +32,8 @@ from pathlib import Path
 from ..cachefile import read_cache, read_cache_json, write_cache, write_cache_json
 from ..errors import RenderError
 from ..output import write_output
-from .base import gc_paused, internals_failed, run_pieces
+from ..workers import gc_paused, run_pieces
+from .base import internals_failed
 
 # CSS pixels to PDF points.
 PT = 0.75
@@ -810,8 +811,8 @@ def lay_out(htmls: Iterable[tuple[int, str]], base_url: str, cache: PartCache,
         parts[i] = part
         cache.put(keys[i], part, texts[i])
 
-    # A pool may want to know when every part is handed out (see base.PartsFirst).
-    handed_out = getattr(pool, "handed_out", None) or (lambda: None)
+    # A pool may want to know when every part is handed out (see workers.PartsFirst).
+    handed_out = pool.all_submitted if pool is not None else (lambda: None)
 
     def meanwhile() -> None:
         handed_out()

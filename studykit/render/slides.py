@@ -13,17 +13,25 @@ from pathlib import Path
 
 from ..errors import RenderError
 from ..output import write_output
-from .base import BuildContext, Renderer, build_time
+from .base import BuildContext, Renderer, RenderResult, build_time
 
 
 class SlidesRenderer(Renderer):
     name = "slides"
 
     def __init__(self, template: Path | None = None) -> None:
-        super().__init__()
+        super().__init__(template=None if template is None else str(template))
         self.template = template
 
-    def render(self, ctx: BuildContext) -> list[Path]:
+    def targets(self, ctx: BuildContext) -> list[Path]:
+        """One deck per topic with an answered question."""
+        return [self._target(ctx, topic) for topic in ctx.kit.topics if topic.questions]
+
+    @staticmethod
+    def _target(ctx: BuildContext, topic) -> Path:
+        return ctx.out_dir / "slides" / f"{topic.dirname}.pptx"
+
+    def write(self, ctx: BuildContext) -> RenderResult:
         template = self.template or ctx.templates_dir / "slides" / "theme.pptx"
         if not template.is_file():
             raise RenderError(f"slide theme {template} is missing; build it with "
@@ -38,7 +46,7 @@ class SlidesRenderer(Renderer):
         for topic in ctx.kit.topics:
             if not topic.questions:
                 continue
-            target = ctx.out_dir / "slides" / f"{topic.dirname}.pptx"
+            target = self._target(ctx, topic)
             # Its own questions, and the titles of those they refer to.
             related = sorted({n for q in topic.questions for n in q.see_also})
             shown = (topic, [self._title_of(ctx, n) for n in related], template.read_bytes())
@@ -55,7 +63,7 @@ class SlidesRenderer(Renderer):
             if problems:
                 raise RenderError(f"{topic.dirname}: text overflows: " + "; ".join(problems))
             decks.append((target, key, deck))
-        paths = []
+        paths, messages = [], []
         made = build_time()
         for target, key, deck in decks:
             deck.prs.core_properties.created = deck.prs.core_properties.modified = made
@@ -64,13 +72,14 @@ class SlidesRenderer(Renderer):
             write_output(target, _stamped_zip(saved.getvalue(), made))
             record.record(target, key)
             paths.append(target)
-            self.messages.extend(deck.messages)
-            self.messages.append(f"{target.name}: {len(deck.prs.slides)} slides")
+            messages.extend(deck.messages)
+            messages.append(f"{target.name}: {len(deck.prs.slides)} slides")
         record.save()
-        self.say_if_slower([deck for _, _, deck in decks], "python-pptx")
+        messages += self.slower_note([deck for _, _, deck in decks], "python-pptx")
         if kept:
-            self.messages.append(f"{len(kept)} deck(s) unchanged, not rebuilt")
-        return sorted(paths + kept)
+            messages.append(f"{len(kept)} deck(s) unchanged, not rebuilt")
+        return RenderResult(self.name, sorted(paths + kept), messages,
+                            laid_out=[target.name for target, _, _ in decks])
 
 
     @staticmethod

@@ -1,0 +1,246 @@
+"""A build from start to end: load the content, check every sample, then render the outputs.
+
+`build` is what `build.py` runs (with no command, or with one output's command) and what
+`Project.build` calls. It reports as it goes through `Events` (the command line prints them)
+and returns a `BuildReport`. Every output is a renderer (see render/base.py); where their
+pieces of work run is decided here, with the pools of studykit.workers:
+
+- one output (`outputs=["handbook"]`): it is rendered in this process and hands its pieces to
+  a pool of its own;
+- every output (`outputs=None`): one pool of worker processes, one per core, started early
+  when an input was saved since the last build. The handbook is rendered here and hands the
+  pool one piece per part of the book; the slides are one piece, handed out after the book's
+  first part; the flashcards hand it their parts last, from a thread of this process, and the
+  book is joined here while the workers lay them out.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable
+
+from .api import RENDERERS, NotAvailable
+from .checker import CheckReport, Interpreter
+from .errors import KitError
+from .model import Kit, Selection
+from .render.base import Renderer, RenderResult
+from .workers import (Background, InlineExecutor, PartsFirst, WorkerPool, cores, gc_paused,
+                      pool_scope, worker_pool)
+
+if TYPE_CHECKING:
+    from .api import Project
+
+# Rendered on a thread of the main process, their pieces spread over the pool: the
+# flashcards' parts are short, so they end a build with both cores busy to the last.
+SPREAD = ("flashcards",)
+
+
+class Events:
+    """What a build says as it goes. Every method does nothing here; the command line prints."""
+
+    # Called with (samples done, samples to run) while the samples run; None: not asked.
+    progress: Callable[[int, int], None] | None = None
+
+    def checked(self, report: CheckReport, seconds: float) -> None:
+        """The samples were checked (before any output is rendered)."""
+
+    def skipped(self, message: str) -> None:
+        """An output this copy of the kit cannot build."""
+
+    def built(self, result: RenderResult) -> None:
+        """An output was built, or found up to date."""
+
+
+@dataclass
+class BuildReport:
+    """What a build did: the check, and per output its result or its error."""
+
+    kit: Kit | None = None
+    check: CheckReport | None = None
+    check_seconds: float = 0.0
+    # Per output built (or up to date), in the order of RENDERERS.
+    outputs: dict[str, RenderResult] = field(default_factory=dict)
+    # Per output that could not be built.
+    failed: dict[str, KitError] = field(default_factory=dict)
+    # Why an output was left out (see NotAvailable).
+    skipped: list[str] = field(default_factory=list)
+
+    @property
+    def checks_failed(self) -> bool:
+        """A sample check failed, so nothing was rendered."""
+        return self.check is not None and not self.check.ok
+
+    @property
+    def ok(self) -> bool:
+        return not self.checks_failed and not self.failed
+
+
+def build(project: "Project", selection: Selection | None = None,
+          outputs: list[str] | None = None, *, options: dict[str, dict] | None = None,
+          interpreters: list[Interpreter] | None = None,
+          events: Events | None = None) -> BuildReport:
+    """Check the selected content's samples (on `interpreters`, by default every CPython
+    found), then build `outputs` (names of RENDERERS; None: every output, on one shared pool).
+    `options` gives an output's renderer options by name. A sample that fails leaves every
+    output unbuilt; an output that fails leaves the others built (see BuildReport)."""
+    events = events or Events()
+    options = options or {}
+    selection = selection or Selection()
+    if outputs is None:
+        return _build_all(project, selection, options, interpreters, events)
+    return _build_each(project, selection, outputs, options, interpreters, events)
+
+
+def _check(project: "Project", kit: Kit, interpreters: list[Interpreter] | None,
+           events: Events, done: BuildReport) -> None:
+    started = time.perf_counter()
+    done.kit = kit
+    done.check = project.check(kit, interpreters or project.interpreters(),
+                               progress=events.progress)
+    done.check_seconds = time.perf_counter() - started
+    events.checked(done.check, done.check_seconds)
+
+
+def _renderers(project: "Project", names, options: dict[str, dict], events: Events,
+               done: BuildReport) -> dict[str, Renderer]:
+    renderers = {}
+    for name in names:
+        try:
+            renderers[name] = project.renderer(name, **options.get(name, {}))
+        except NotAvailable as exc:
+            done.skipped.append(str(exc))
+            events.skipped(str(exc))
+    return renderers
+
+
+def _finished(result: RenderResult, events: Events, done: BuildReport) -> None:
+    done.outputs[result.name] = result
+    events.built(result)
+
+
+def _build_each(project: "Project", selection: Selection, outputs: list[str],
+                options: dict[str, dict], interpreters, events: Events) -> BuildReport:
+    """Each output in turn, in this process, each handing its pieces to a pool of its own."""
+    done = BuildReport()
+    renderers = _renderers(project, outputs, options, events, done)
+    if not renderers:
+        return done
+    project.hold()
+    _check(project, project.load(selection), interpreters, events, done)
+    if done.checks_failed:
+        return done
+    for name, renderer in renderers.items():
+        started = time.perf_counter()
+        try:
+            result = project.render(renderer, done.kit, done.check)
+        except KitError as exc:
+            done.failed[name] = exc
+            continue
+        result.seconds = time.perf_counter() - started
+        _finished(result, events, done)
+    return done
+
+
+def _build_all(project: "Project", selection: Selection, options: dict[str, dict],
+               interpreters, events: Events) -> BuildReport:
+    done = BuildReport()
+    project.hold()
+    # Workers take most of a second to start (each imports WeasyPrint). When an input was saved
+    # since the last build, they are started before anything else and are ready when the first
+    # part of the book is; a build with nothing to do starts none.
+    early = worker_pool(cores()) if project.saved_since_last_build() else None
+    with pool_scope(early):
+        if early is not None:
+            early.start()
+        _check(project, project.load(selection), interpreters, events, done)
+        if done.checks_failed:
+            if early is not None:
+                early.stop()   # its workers may still be starting: nothing for them to do
+            return done
+        _render_in_parallel(project, done, options, events, early)
+    return done
+
+
+@gc_paused()
+def _render_one(name: str, options: dict, project: "Project", kit: Kit,
+                report: CheckReport) -> RenderResult:
+    """In a worker process: one output, its pieces one after another (the other workers are
+    busy with the rest)."""
+    started = time.perf_counter()
+    result = project.render(project.renderer(name, **options), kit, report,
+                            pool=InlineExecutor())
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _render_in_parallel(project: "Project", done: BuildReport, options: dict[str, dict],
+                        events: Events, pool: WorkerPool | None = None) -> None:
+    """Every output that is not up to date, on one pool of worker processes, one per core.
+    `pool` is one started early; when every output is up to date it is stopped, and none is
+    started."""
+    kit, report = done.kit, done.check
+    renderers = _renderers(project, RENDERERS, options, events, done)
+    built, stale = {}, []
+    for name, renderer in renderers.items():
+        built[name] = renderer.built(project.context(kit, report))
+        if built[name] is None:
+            stale.append(name)
+    own = None
+    if not stale and pool is not None:
+        pool.stop()   # started on a guess that proved wrong: its workers may still be starting
+    elif stale and pool is None:
+        pool = own = worker_pool(cores())
+    futures: dict = {}
+    background: dict[str, Background] = {}
+
+    def render_here(name: str, pool) -> RenderResult:
+        started = time.perf_counter()
+        result = project.render(renderers[name], kit, report, pool=pool)
+        result.seconds = time.perf_counter() - started
+        return result
+
+    def whole() -> None:
+        # The kit goes with them (a megabyte, pickled in milliseconds): an early pool was
+        # started before it was read.
+        for name in stale:
+            if name != "handbook" and name not in SPREAD:
+                futures[name] = pool.submit(_render_one, name, renderers[name].options,
+                                            project, kit, report)
+
+    def spread() -> None:
+        for name in stale:
+            if name in SPREAD:
+                background[name] = Background(lambda name=name: render_here(name, pool))
+
+    try:
+        with pool_scope(own):
+            first = PartsFirst(pool, whole, spread) if pool is not None else None
+            if "handbook" not in stale and first is not None:
+                first.all_submitted()
+            for name in renderers:
+                try:
+                    if name not in stale:
+                        result = RenderResult(name, built[name], up_to_date=True)
+                    elif name == "handbook":
+                        try:
+                            result = render_here(name, first)
+                        finally:
+                            first.all_submitted()
+                    elif name in background:
+                        result = background[name].get()
+                    else:
+                        result = futures[name].result()
+                except KitError as exc:
+                    done.failed[name] = exc
+                    continue
+                _finished(result, events, done)
+    except BaseException:
+        # An interrupt: the pool is stopped now (an early one would be by the caller), so a
+        # thread waiting on it ends at once, and removes what it had half written.
+        if background:
+            pool.stop()
+        raise
+    finally:
+        for job in background.values():
+            job.thread.join(30)
