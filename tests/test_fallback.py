@@ -26,8 +26,9 @@ BANK = Path(__file__).parent / "fixtures" / "bank"
 def _render(renderer, out: Path) -> tuple[Path, list[str]]:
     kit = Project(content_dir=BANK).load()
     ctx = BuildContext(kit=kit, report=None, out_dir=out, pool=InlineExecutor())
-    [target] = renderer.render(ctx)
-    return target, renderer.messages
+    result = renderer.render(ctx)
+    [target] = result.paths
+    return target, result.messages
 
 
 def _read(target: Path) -> dict:
@@ -196,9 +197,9 @@ def _slides(out: Path) -> tuple[dict, list[str]]:
 
     kit = Project(content_dir=BANK).load()
     renderer = SlidesRenderer()
-    paths = renderer.render(BuildContext(kit=kit, report=None, out_dir=out))
+    result = renderer.render(BuildContext(kit=kit, report=None, out_dir=out))
     decks = {}
-    for path in paths:
+    for path in result.paths:
         prs = Presentation(str(path))
         decks[path.name] = [
             (slide.slide_layout.name,
@@ -206,7 +207,7 @@ def _slides(out: Path) -> tuple[dict, list[str]]:
                s.text_frame.text if s.has_text_frame else None) for s in slide.shapes],
              slide.notes_slide.notes_text_frame.text)
             for slide in prs.slides]
-    return decks, renderer.messages
+    return decks, result.messages
 
 
 @pytest.fixture(scope="module")

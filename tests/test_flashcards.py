@@ -500,10 +500,11 @@ def test_faces_fitted_in_place_print_as_a_layout_at_their_sizes_would(tmp_path, 
         return found
 
     renderer.pages = pages
-    [target] = renderer.render(ctx)
+    result = renderer.render(ctx)
+    [target] = result.paths
     laid_out, _faces_of = seen[0]
     shrunk = [f for _, f in laid_out[2].faces if f.card_id == "Q2"]
-    assert renderer.shrunk and any(line.startswith("1 back(s)") for line in renderer.messages)
+    assert renderer.shrunk and any(line.startswith("1 back(s)") for line in result.messages)
     assert shrunk and shrunk[0].prose_pt < renderer.sheet.layout.prose_sizes[0]
 
     # The same sheets, each face at its fitted size with only the points it shows.

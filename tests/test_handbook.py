@@ -722,7 +722,7 @@ def test_parts_stamped_by_workers_read_the_same_as_parts_stamped_here(kit, tmp_p
     def pages(pool, out: Path) -> list[str]:
         out.mkdir()
         ctx = BuildContext(kit=kit, report=None, out_dir=out, pool=pool)
-        [target] = HandbookRenderer().render(ctx)
+        [target] = HandbookRenderer().render(ctx).paths
         with Document(target) as doc:
             return [page.text() for page in doc]
 

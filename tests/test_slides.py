@@ -252,7 +252,7 @@ def test_a_long_agenda_continues_on_numbered_slides(tmp_path):
     many = tuple(replace(base, number=100 + i, question=f"Question number {i} about a rather "
                          "long subject that wraps across the slide width?") for i in range(24))
     kit = Kit(topics=(replace(topic, questions=many),), root=kit.root)
-    [path] = SlidesRenderer().render(BuildContext(kit=kit, report=None, out_dir=tmp_path))
+    [path] = SlidesRenderer().render(BuildContext(kit=kit, report=None, out_dir=tmp_path)).paths
     prs = Presentation(str(path))
     titles = [shape(s, "Title").text_frame.text for s in list(prs.slides)[1:]]
     agenda = [t for t in titles if t.startswith("Agenda")]
@@ -306,7 +306,7 @@ def test_the_theme_file_restyles_the_text_font(tmp_path):
     theme.save(str(tmp_path / "theme.pptx"))
     [path] = SlidesRenderer(template=tmp_path / "theme.pptx").render(
         BuildContext(kit=load_kit(FIXTURE_BANK).select(build.Selection(topics=frozenset(
-            {"beta"}))), report=None, out_dir=tmp_path))
+            {"beta"}))), report=None, out_dir=tmp_path)).paths
     prs = Presentation(str(path))
     assert theme_fonts(prs) == ("Arial", "Arial")
     body = shape(prs.slides[3], "Body")

@@ -77,13 +77,6 @@ class RenderResult:
     # Wall time of the build of this output (set by whoever timed it).
     seconds: float = 0.0
 
-    def __iter__(self):
-        """The paths, so that `[target] = renderer.render(ctx)` reads naturally."""
-        return iter(self.paths)
-
-    def __len__(self) -> int:
-        return len(self.paths)
-
 
 class Renderer(ABC):
     """A builder for one output format.
@@ -97,9 +90,6 @@ class Renderer(ABC):
 
     def __init__(self, **options) -> None:
         self.options = options
-        # The messages of the latest render, for a caller holding the renderer (its result has
-        # the same list).
-        self.messages: list[str] = []
 
     @abstractmethod
     def targets(self, ctx: BuildContext) -> list[Path]:
@@ -111,9 +101,7 @@ class Renderer(ABC):
 
     def render(self, ctx: BuildContext) -> RenderResult:
         """Render the output now, whatever is on disk."""
-        result = self.write(ctx)
-        self.messages = result.messages
-        return result
+        return self.write(ctx)
 
     def key(self, ctx: BuildContext) -> str:
         """A hash of everything that shapes the output: the content it shows, its options, the
