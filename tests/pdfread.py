@@ -31,6 +31,19 @@ import pikepdf
 
 # ------------------------------------------------------------------ geometry
 
+def _tile_offsets(c0: float, c1: float, lo: float, hi: float, step: float,
+                  eps: float = 1e-3) -> Iterator[float]:
+    """The multiples of `step` by which a pattern cell spanning [c0, c1] on one axis, shifted,
+    overlaps (lo, hi): at most 1000 of them."""
+    first = math.floor((lo - c1) / step)
+    for k in range(first, first + 1000):
+        d = k * step
+        if c0 + d >= hi - eps:
+            return
+        if c1 + d > lo + eps:
+            yield d
+
+
 @dataclass(frozen=True)
 class Rect:
     x0: float
@@ -359,21 +372,8 @@ class _Interpreter:
                        for y in (area.y0, area.y1)])
         cell = [float(v) for v in pattern.BBox]
         xstep, ystep = abs(float(pattern.XStep)), abs(float(pattern.YStep))
-        eps = 1e-3
-        i0 = math.floor((box.x0 - cell[2]) / xstep)
-        j0 = math.floor((box.y0 - cell[3]) / ystep)
-        for i in range(i0, i0 + 1000):
-            x = i * xstep
-            if cell[0] + x >= box.x1 - eps:
-                break
-            if cell[2] + x <= box.x0 + eps:
-                continue
-            for j in range(j0, j0 + 1000):
-                y = j * ystep
-                if cell[1] + y >= box.y1 - eps:
-                    break
-                if cell[3] + y <= box.y0 + eps:
-                    continue
+        for x in _tile_offsets(cell[0], cell[2], box.x0, box.x1, xstep):
+            for y in _tile_offsets(cell[1], cell[3], box.y0, box.y1, ystep):
                 inner = _State(_mul((1, 0, 0, 1, x, y), matrix))
                 self.run(pattern, pattern.get("/Resources"), inner, depth + 1)
 
