@@ -15,7 +15,6 @@ from studykit.errors import RenderError
 from studykit.loader import load_kit
 from studykit.model import Kit, Question, Sample
 from studykit.render.base import BuildContext
-from studykit.render.deck import highlighted_lines, split_code
 from studykit.render.pptx_text import box_of, overflows, theme_fonts
 from studykit.render.slides import SlidesRenderer
 
@@ -216,13 +215,6 @@ def test_long_code_continues_at_blank_lines_never_below_the_minimum(bank, tmp_pa
     assert overflows(prs) == []
 
 
-def test_a_comment_moves_with_the_statement_it_introduces():
-    code = "x = 1\ny = 2\n# about z\nz = 3\nw = 4\n"
-    chunks = split_code(code, highlighted_lines(code), capacity=3)
-    texts = [["".join(t for t, _ in ln) for ln in c] for c in chunks]
-    assert texts == [["x = 1", "y = 2"], ["# about z", "z = 3", "w = 4"]]
-
-
 def _kit_of(tmp_path: Path, change) -> Kit:
     kit = load_kit(FIXTURE_BANK)
     topic = kit.topics[0]
@@ -315,20 +307,6 @@ def test_the_theme_file_restyles_the_text_font(tmp_path):
     assert overflows(prs) == []
 
 
-def test_the_last_part_of_a_split_is_not_left_with_a_line():
-    code = ("import os\n\nclass A:\n    x = 1\n    y = 2\n\ndef f():\n    return 1\n\n"
-            "with open(os.devnull) as fh:\n    print(f(), file=fh)\n    print(A.x)\n\nprint('end')\n")
-    lines = highlighted_lines(code)
-    # Everything fits one slide but not with the output under it: one break, evenly placed.
-    chunks = split_code(code, lines, capacity=len(lines), last_capacity=8)
-    sizes = [len(c) for c in chunks]
-    assert len(chunks) == 2 and min(sizes) >= 4, sizes
-    # Longer than one slide, but two will do: still even, not a full slide and a stub.
-    chunks = split_code(code, lines, capacity=len(lines) - 1, last_capacity=8)
-    sizes = [len(c) for c in chunks]
-    assert len(chunks) == 2 and min(sizes) >= 4, sizes
-
-
 def test_an_edit_rebuilds_only_the_deck_that_shows_it(tmp_path):
     content = tmp_path / "content"
     shutil.copytree(FIXTURE_BANK, content)
@@ -347,21 +325,3 @@ def test_an_edit_rebuilds_only_the_deck_that_shows_it(tmp_path):
     beta.unlink()
     _build(content, out, cache)
     assert beta.exists()
-
-
-def test_notes_are_written_as_python_pptx_writes_them():
-    """Notes text goes into the XML directly (python-pptx's path was a tenth of a deck's
-    time): lines, vertical tabs, empty lines and control characters must come out the same."""
-    from lxml import etree
-
-    from studykit.render.deck import _set_text
-
-    text = "First line\n\nA tab\there, a\vbreak, \x1b an escape\n  indented\v\vtwo breaks\n"
-    deck = Presentation()
-    theirs = deck.slides.add_slide(deck.slide_layouts[1]).notes_slide.notes_text_frame
-    theirs.text = text
-    mine = deck.slides.add_slide(deck.slide_layouts[1]).notes_slide.notes_text_frame
-    mine.text = "something else, replaced"
-    _set_text(mine._txBody, text)
-    assert etree.tostring(mine._txBody) == etree.tostring(theirs._txBody)
-    assert mine.text == theirs.text

@@ -1,0 +1,67 @@
+"""Python code as coloured runs for the slides' dark code panel, and the width of a line of them."""
+
+from __future__ import annotations
+
+import functools
+
+from pygments.lexers import PythonLexer
+from pygments.token import Comment, Keyword, Name, Number, Operator, String, Token
+
+from .deck_style import CODE_BG_TEXT, CODE_FONT
+from .pptx_text import text_width
+
+# Token colours for the dark code panel: each at least 7:1 against it except comments (about
+# 6:1, and italic), saturated enough to tell apart on a washed-out projector.
+TOKEN_STYLES = [
+    (Comment, ("9DA9BC", False, True)),
+    (String.Doc, ("FFD479", False, True)),
+    (String, ("FFD479", False, False)),
+    (Number, ("F4A8FF", False, False)),
+    (Keyword, ("FF9B6A", True, False)),
+    (Operator.Word, ("FF9B6A", True, False)),
+    (Name.Builtin.Pseudo, ("FF9B6A", False, False)),
+    (Name.Builtin, ("7FD8FF", False, False)),
+    (Name.Exception, ("FF8A9A", True, False)),
+    (Name.Decorator, ("B8F28C", False, False)),
+    (Name.Function, ("8CE99A", False, False)),
+    (Name.Class, ("8CE99A", True, False)),
+    (Token, (CODE_BG_TEXT, False, False)),
+]
+
+
+# Token types are singletons, and a deck colours some 2,000 tokens of a few dozen types; each
+# lookup asks Pygments up to a dozen subtype questions.
+@functools.lru_cache(maxsize=None)
+def token_style(ttype) -> tuple[str, bool, bool]:
+    for kind, style in TOKEN_STYLES:
+        if ttype in kind:
+            return style
+    return (CODE_BG_TEXT, False, False)
+
+
+Line = list[tuple[str, tuple[str, bool, bool]]]
+
+
+def highlighted_lines(code: str) -> list[Line]:
+    """The code as lines of (text, (colour, bold, italic)), coloured from Pygments tokens."""
+    lexer = PythonLexer(stripnl=False, ensurenl=False)
+    lines: list[Line] = [[]]
+    for ttype, value in lexer.get_tokens(code.rstrip("\n").expandtabs(4)):
+        style = token_style(ttype)
+        for i, part in enumerate(value.split("\n")):
+            if i:
+                lines.append([])
+            if not part:
+                continue
+            line = lines[-1]
+            # Neighbouring tokens of one style become one run: fewer runs, same look.
+            if line and line[-1][1] == style:
+                line[-1] = (line[-1][0] + part, style)
+            else:
+                line.append((part, style))
+    return lines
+
+
+def line_width(line: Line, size: float) -> float:
+    return sum(text_width(text, size, CODE_FONT, b, i) for text, (_, b, i) in line)
+
