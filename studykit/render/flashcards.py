@@ -499,6 +499,7 @@ class FlashcardRenderer(Renderer):
 
     def write(self, ctx: BuildContext) -> RenderResult:
         from ..freshness import tree_digest
+        from ..cache import path as cache_path
         from .pdfparts import PartCache, join, lay_out
 
         self._topic_titles = {t.slug: t.title for t in ctx.kit.topics}
@@ -538,7 +539,7 @@ class FlashcardRenderer(Renderer):
                                    for page in group for _, v in page["faces"]}, limit),)
         # Sheets are independent pages: laid out in parts, in parallel, and an edit lays out
         # only the part holding its card (see pdfparts).
-        cache = PartCache(ctx.cache_dir / "flashcards-parts" if ctx.cache_dir else None,
+        cache = PartCache(cache_path(ctx.cache_dir, "flashcards-parts"),
                           salt=tree_digest(folder))
         parts = lay_out(enumerate(htmls), str(folder), cache, pool=ctx.pool,
                         work=lay_out_sheets, extra=plans)

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from markupsafe import Markup, escape
 
+from ..cache import path as cache_path
 from ..errors import RenderError
 from ..markdown import inline_code, to_html
 from ..model import DESCRIBED_VERSIONS, DIFFICULTIES, DIFFICULTY_LETTERS, Question, Sample, Topic
@@ -346,9 +347,8 @@ class HandbookRenderer(Renderer):
             raise RenderError("handbook: no answered questions match the selection")
         self.require_glyphs(ctx)
         makers = self.part_htmls(ctx)
-        self._fragments = Fragments(ctx.cache_dir / "handbook-fragments.json"
-                                    if ctx.cache_dir else None)
-        cache = PartCache(ctx.cache_dir / "handbook-parts" if ctx.cache_dir else None,
+        self._fragments = Fragments(cache_path(ctx.cache_dir, "handbook-fragments"))
+        cache = PartCache(cache_path(ctx.cache_dir, "handbook-parts"),
                           # What the HTML refers to but does not contain (images).
                           salt=tree_digest(ctx.templates_dir / "handbook"))
         try:

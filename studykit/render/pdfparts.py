@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from ..cache import PART_FORMAT, RESUME_FORMAT
 from ..cachefile import read_cache, read_cache_json, write_cache, write_cache_json
 from ..errors import RenderError
 from ..output import write_output
@@ -37,11 +38,6 @@ from .base import internals_failed
 
 # CSS pixels to PDF points.
 PT = 0.75
-# Bump when what a part's record holds changes: cached parts of older formats are not reused.
-PART_FORMAT = 7
-# Likewise for what a part keeps to be laid out part-way after an edit
-# (weasy_internals.Pagination).
-RESUME_FORMAT = 1
 STAND_IN_CLASS = "pgref"
 
 
