@@ -2,7 +2,7 @@
 
 The book is built in parts, each an HTML document laid out by WeasyPrint on its own: the front
 matter (cover, guide, contents), one chapter per topic, and the back matter. Every part starts on
-a new page, so the parts are laid out in parallel and joined (see pdfparts), and a part whose HTML
+a new page, so the parts are laid out in parallel and joined (see partschedule), and a part whose HTML
 is unchanged comes from the cache. The parts share only the anchors `q<number>` and
 `ch<position>`.
 
@@ -30,7 +30,9 @@ from ..model import DESCRIBED_VERSIONS, DIFFICULTIES, DIFFICULTY_LETTERS, Questi
 from .base import BuildContext, Renderer, RenderResult
 from .fragments import Fragments
 from .highlight import highlight_lines, style_css
-from .pdfparts import PartCache, join, lay_out
+from .partcache import PartCache
+from .partschedule import lay_out
+from .pdfjoin import join
 
 TITLE = "Python Interview Handbook"
 SUBTITLE = "Verified answers, with code that runs"
