@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import checker
+from .cache import default_dir, path as cache_path
 from .buildlock import BuildLock
 from .cachefile import begin_build
 from .checker import CheckReport, Interpreter, ResultCache
@@ -38,9 +39,7 @@ class NotAvailable(Exception):
 class Project:
     content_dir: Path = PROJECT_ROOT / "content"
     output_dir: Path = PROJECT_ROOT / "output"
-    # KIT_CACHE_DIR lets tests (and parallel builds) keep their own cache.
-    cache_dir: Path = field(default_factory=lambda: Path(
-        os.environ.get("KIT_CACHE_DIR") or PROJECT_ROOT / ".cache"))
+    cache_dir: Path = field(default_factory=default_dir)
     use_cache: bool = True
     # How samples are confined: "auto", "required" or "off" (see studykit.sandbox).
     sandbox: str = "auto"
@@ -74,16 +73,19 @@ class Project:
             raise ContentError(problems)
         return [t.slug for t in topics]
 
+    def _cached(self, entry: str) -> Path | None:
+        """Where `entry` is kept (see studykit.cache), or None when the cache is not used."""
+        return cache_path(self.cache_dir, entry) if self.use_cache else None
+
     def load(self, selection: Selection = Selection()) -> Kit:
         kit = load_kit(self.content_dir, numbers=selection.numbers, only_topics=selection.topics,
-                       cache=self.cache_dir / "questions.pickle" if self.use_cache else None)
+                       cache=self._cached("questions"))
         return kit.select(selection)
 
     @property
     def cache(self) -> ResultCache:
         if self._cache is None:
-            self._cache = ResultCache(self.cache_dir / "sample-results.json" if self.use_cache
-                                      else None)
+            self._cache = ResultCache(self._cached("sample-results"))
         return self._cache
 
     def interpreters(self, extra: tuple[str, ...] = (), all_pythons: bool = True
@@ -91,8 +93,7 @@ class Project:
         """The CPythons to check on: every 3.10+ found with `all_pythons`, else this one, and
         `extra` (paths; a path that is not a usable CPython raises ValueError)."""
         found = checker.discover(all_pythons=all_pythons, extra=extra,
-                                 cache_file=self.cache_dir / "interpreters.json"
-                                 if self.use_cache else None)
+                                 cache_file=self._cached("interpreters"))
         if not found:
             raise KitError("no CPython 3.10 or newer found to run the samples")
         return found
@@ -128,7 +129,7 @@ class Project:
         if not self.use_cache:
             return True
         try:
-            recorded = (self.cache_dir / "outputs.json").stat().st_mtime_ns
+            recorded = cache_path(self.cache_dir, "outputs").stat().st_mtime_ns
         except OSError:
             return True
         for root in (self.content_dir, TEMPLATES_DIR, PROJECT_ROOT / "studykit"):

@@ -15,7 +15,9 @@ import os
 import sys
 from pathlib import Path
 
-LOCK_NAME = "build.lock"
+from .cache import ENTRIES
+
+LOCK_NAME = ENTRIES["lock"]
 # Descriptors of the locks this process holds. A forked worker closes its copies: it must not
 # keep the lock alive should the build itself be killed (a pool's workers can outlive it).
 _HELD: list[int] = []

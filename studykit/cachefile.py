@@ -20,6 +20,7 @@ import os
 import sys
 from pathlib import Path
 
+from .cache import ENTRIES
 from .output import atomic_write_bytes
 
 MAGIC = b"%studykit-cache 1 "
@@ -30,7 +31,7 @@ DAMAGED, UNWRITABLE = 0, 1
 # Files that lack the seal and were last written before this time (ns) were written by a kit
 # that did not seal its cache: they are dropped without a warning. None: no such files.
 _UNSEALED_BEFORE: list[int | None] = [None]
-MARKER = ".sealed"
+MARKER = ENTRIES["sealed"]
 
 
 def begin_build(cache_dir: Path | None) -> None:

@@ -21,12 +21,11 @@ from typing import Callable, Iterable
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
+from .cache import RUNNER_VERSION
 from .cachefile import read_cache_json, write_cache_json
 from .model import Kit, Question, Sample
 from .sandbox import SampleHost, Sandbox, choose
 
-# Bump when the way samples are run changes, so cached results from the old way are not reused.
-RUNNER_VERSION = "2"
 DEFAULT_TIMEOUT = 10.0
 OUTPUT_CAP = 256 * 1024
 MEMORY_CAP = 512 * 1024 * 1024

@@ -13,6 +13,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
 from . import markdown
+from .cache import QUESTIONS_FORMAT
 from .errors import ContentError, Problem
 from .model import DIFFICULTIES, BankEntry, FollowUp, Kit, Question, Sample, Topic
 from .tomlpos import Locator, value_first_line
@@ -214,7 +215,7 @@ class QuestionCache:
     whole bank takes a quarter of a second, on every build; a kept question takes none of it,
     and an edit loads only the file it changed."""
 
-    FORMAT = 1
+    FORMAT = QUESTIONS_FORMAT
 
     def __init__(self, path: Path | None):
         self.path = path

@@ -36,7 +36,7 @@ def hanging_build(started: Path) -> str:
     the workers hanging for two minutes, once it has created the file `started`."""
     return ("import runpy, signal, sys, time\n"
             "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
-            "import studykit.render.pdfparts as parts\n"
+            "import studykit.render.partschedule as parts\n"
             "def hang(*args, **kwargs):\n"
             f"    open({str(started)!r}, 'a').close()\n"
             "    time.sleep(120)\n"

@@ -175,7 +175,9 @@ def test_a_full_build_with_nothing_changed_starts_no_worker(bank, run, monkeypat
     ((False, False, False), ["slides", "cards"]),
 ])
 def test_the_books_parts_are_handed_out_before_the_other_outputs(stale, order):
-    from studykit.render.pdfparts import PartCache, PartLayout, lay_out
+    from studykit.render.partcache import PartCache
+    from studykit.render.partlayout import PartLayout
+    from studykit.render.partschedule import lay_out
 
     handed = []
 

@@ -15,7 +15,9 @@ from studykit.render.base import PUBLIC_ONLY, BuildContext
 from studykit.workers import InlineExecutor
 from studykit.render.flashcards import FlashcardRenderer
 from studykit.render.handbook import HandbookRenderer
-from studykit.render.pdfparts import PartCache, join, layout_part
+from studykit.render.partcache import PartCache
+from studykit.render.partlayout import layout_part
+from studykit.render.pdfjoin import join
 from studykit.render.slides import SlidesRenderer
 
 from pdfread import Document

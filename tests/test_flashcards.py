@@ -479,7 +479,7 @@ def test_faces_fitted_in_place_print_as_a_layout_at_their_sizes_would(tmp_path, 
     from studykit.render import flashcards
     from studykit.render.base import BuildContext
     from studykit.workers import InlineExecutor
-    from studykit.render.pdfparts import render_html
+    from studykit.render.partlayout import render_html
 
     _write_bank(tmp_path)
     _add_card_sample(tmp_path, 13 if layout == "8up" else 24)

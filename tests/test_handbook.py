@@ -28,7 +28,8 @@ from studykit.workers import InlineExecutor
 from studykit.render.handbook import (CODE_COLUMNS, LIST_COLUMNS, MARGIN_BOTTOM, MARKS, PAPERS,
                                       PRINTABLE_INSET, QUOTE_COLUMNS, TEXT_WIDTH,
                                       HandbookRenderer, _and_list, markdown_html)
-from studykit.render.pdfparts import PartCache, lay_out
+from studykit.render.partcache import PartCache
+from studykit.render.partschedule import lay_out
 from studykit.render.weasy_internals import _walk
 
 from pdfread import Document, Rect
@@ -678,7 +679,7 @@ def test_parts_made_in_any_order_come_back_in_document_order(tmp_path):
 
 
 def test_where_an_edit_is_found_and_whether_its_part_can_rejoin_the_earlier_layout():
-    from studykit.render.pdfparts import _first_difference, _rejoin_marker
+    from studykit.render.partcache import _first_difference, _rejoin_marker
 
     assert _first_difference("abcdef", "abcxef") == 3
     assert _first_difference("abc", "abcd") == 3
@@ -756,7 +757,7 @@ def test_a_style_sheet_parsed_once_lays_out_as_the_page_own(kit, tmp_path):
     from the page: every word must land where it lands when the page carries its own."""
     from weasyprint import HTML
 
-    from studykit.render import pdfparts
+    from studykit.render import partlayout
 
     ctx = BuildContext(kit=kit, report=None, out_dir=tmp_path)
     renderer = HandbookRenderer()
@@ -768,9 +769,9 @@ def test_a_style_sheet_parsed_once_lays_out_as_the_page_own(kit, tmp_path):
             return [[(w.text, round(w.x0, 2), round(w.y0, 2), round(w.x1, 2), round(w.y1, 2))
                      for w in page.words()] for page in doc]
 
-    pdfparts._stylesheet.cache_clear()
-    shared = [words(pdfparts.render_html(html, base)) for html in htmls]
+    partlayout._stylesheet.cache_clear()
+    shared = [words(partlayout.render_html(html, base)) for html in htmls]
     own = [words(HTML(string=html, base_url=base).render()) for html in htmls]
     assert shared == own and sum(len(pages) for pages in own) > 3
     # The parts share one sheet: it was parsed once.
-    assert pdfparts._stylesheet.cache_info().misses == 1
+    assert partlayout._stylesheet.cache_info().misses == 1

@@ -140,9 +140,10 @@ class Renderer(ABC):
         cache folder, so nothing is recorded)."""
         if ctx.cache_dir is None:
             return None
+        from ..cache import path as cache_path
         from ..freshness import OutputManifest
 
-        manifest = OutputManifest(ctx.cache_dir / "outputs.json")
+        manifest = OutputManifest(cache_path(ctx.cache_dir, "outputs"))
         return manifest, manifest.slot(self, self.options, ctx.out_dir), self.key(ctx)
 
     @staticmethod
@@ -189,7 +190,9 @@ def _bytecode_cache(cache_dir: Path | None) -> BytecodeCache | None:
     writes them atomically."""
     if cache_dir is None:
         return None
-    folder = cache_dir / "templates"
+    from ..cache import path as cache_path
+
+    folder = cache_path(cache_dir, "templates")
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError:

@@ -213,7 +213,7 @@ def lay_out_sheets(html: str, base_url: str, plan: SheetPlan):
     points it does not show. Each face is so laid out once or a few times, never once to be
     measured and again to be printed."""
     from . import weasy_internals
-    from .pdfparts import PartLayout, render_html
+    from .partlayout import PartLayout, render_html
 
     views = {v["index"]: v for page in plan.pages for _, v in page["faces"]}
     searches = {i: _SizeSearch(views[i]["face"], groups, start)
@@ -499,7 +499,10 @@ class FlashcardRenderer(Renderer):
 
     def write(self, ctx: BuildContext) -> RenderResult:
         from ..freshness import tree_digest
-        from .pdfparts import PartCache, join, lay_out
+        from ..cache import path as cache_path
+        from .partcache import PartCache
+        from .partschedule import lay_out
+        from .pdfjoin import join
 
         self._topic_titles = {t.slug: t.title for t in ctx.kit.topics}
         questions = self.cards(ctx)
@@ -537,8 +540,8 @@ class FlashcardRenderer(Renderer):
                                   {v["index"]: searches[v["index"]]
                                    for page in group for _, v in page["faces"]}, limit),)
         # Sheets are independent pages: laid out in parts, in parallel, and an edit lays out
-        # only the part holding its card (see pdfparts).
-        cache = PartCache(ctx.cache_dir / "flashcards-parts" if ctx.cache_dir else None,
+        # only the part holding its card (see partschedule).
+        cache = PartCache(cache_path(ctx.cache_dir, "flashcards-parts"),
                           salt=tree_digest(folder))
         parts = lay_out(enumerate(htmls), str(folder), cache, pool=ctx.pool,
                         work=lay_out_sheets, extra=plans)

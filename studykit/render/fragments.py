@@ -15,17 +15,16 @@ from pathlib import Path
 
 from markupsafe import Markup
 
+from ..cache import FRAGMENTS_FORMAT
 from ..cachefile import read_cache_json, write_cache_json
 
-# Bump when what a fragment holds changes in a way the version below does not see.
-FORMAT = 1
 
 
 def _version() -> str:
     from ..freshness import library_version, tree_digest
     from .base import PROJECT_ROOT
 
-    parts = [str(FORMAT), tree_digest(PROJECT_ROOT / "studykit")]
+    parts = [str(FRAGMENTS_FORMAT), tree_digest(PROJECT_ROOT / "studykit")]
     parts += [library_version(name) for name in ("pygments", "markdown-it-py", "markupsafe")]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:24]
 

@@ -2,7 +2,7 @@
 
 The book is built in parts, each an HTML document laid out by WeasyPrint on its own: the front
 matter (cover, guide, contents), one chapter per topic, and the back matter. Every part starts on
-a new page, so the parts are laid out in parallel and joined (see pdfparts), and a part whose HTML
+a new page, so the parts are laid out in parallel and joined (see partschedule), and a part whose HTML
 is unchanged comes from the cache. The parts share only the anchors `q<number>` and
 `ch<position>`.
 
@@ -23,13 +23,16 @@ from pathlib import Path
 
 from markupsafe import Markup, escape
 
+from ..cache import path as cache_path
 from ..errors import RenderError
 from ..markdown import inline_code, to_html
 from ..model import DESCRIBED_VERSIONS, DIFFICULTIES, DIFFICULTY_LETTERS, Question, Sample, Topic
 from .base import BuildContext, Renderer, RenderResult
 from .fragments import Fragments
 from .highlight import highlight_lines, style_css
-from .pdfparts import PartCache, join, lay_out
+from .partcache import PartCache
+from .partschedule import lay_out
+from .pdfjoin import join
 
 TITLE = "Python Interview Handbook"
 SUBTITLE = "Verified answers, with code that runs"
@@ -346,9 +349,8 @@ class HandbookRenderer(Renderer):
             raise RenderError("handbook: no answered questions match the selection")
         self.require_glyphs(ctx)
         makers = self.part_htmls(ctx)
-        self._fragments = Fragments(ctx.cache_dir / "handbook-fragments.json"
-                                    if ctx.cache_dir else None)
-        cache = PartCache(ctx.cache_dir / "handbook-parts" if ctx.cache_dir else None,
+        self._fragments = Fragments(cache_path(ctx.cache_dir, "handbook-fragments"))
+        cache = PartCache(cache_path(ctx.cache_dir, "handbook-parts"),
                           # What the HTML refers to but does not contain (images).
                           salt=tree_digest(ctx.templates_dir / "handbook"))
         try:

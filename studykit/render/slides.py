@@ -36,10 +36,11 @@ class SlidesRenderer(Renderer):
         if not template.is_file():
             raise RenderError(f"slide theme {template} is missing; build it with "
                               "templates/slides/build_theme.py")
+        from ..cache import path as cache_path
         from ..freshness import PieceRecord, piece_key
 
         # A deck shows one topic: an edit elsewhere leaves it as it is.
-        record = PieceRecord(ctx.cache_dir / "slides-decks.json" if ctx.cache_dir else None)
+        record = PieceRecord(cache_path(ctx.cache_dir, "slides-decks"))
         # Every deck is laid out before any is written, so a sample that cannot be shown
         # leaves the previous decks in place.
         decks, kept = [], []

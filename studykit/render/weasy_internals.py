@@ -8,7 +8,7 @@ bookmarks. The build goes further in three places, each much faster than the pub
 - flashcard faces laid out again at another size put in place on their sheet's boxes, and the
   key points that do not fit dropped from them (`place_faces`).
 Each is used only when `unusable()` says nothing; otherwise, or when one raises, the caller takes
-the public way (see pdfparts.layout_part and flashcards.lay_out_sheets), which makes the same
+the public way (see partlayout.layout_part and flashcards.lay_out_sheets), which makes the same
 output, slower.
 
 WeasyPrint's pagination, able to start at a page of an earlier layout of the same document.
@@ -21,7 +21,7 @@ and the named strings (running headers) set on the pages before it. And when the
 text only, once a page after the edit starts in the same box, at the same place and in the same
 state as the earlier layout's page of that number, every page from there on is the earlier
 one too: the layout stops there. The pages not laid out are taken from the earlier PDF; see
-pdfparts.
+partschedule.lay_out.
 
 What this cannot resume is refused, and the document is laid out from its first page: footnotes,
 running elements, fixed boxes, page-based counters in the flow (`counter(pages)` outside margin
@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .base import forced_public, untested
-from .pdfparts import PT, STAND_IN_CLASS, font_file
+from .partlayout import PT, STAND_IN_CLASS, font_file
 
 # The WeasyPrint releases whose internals the code below was tested with (the whole suite, on
 # both paths). A new release is added here once the suite passes on it.
