@@ -112,6 +112,10 @@ class Kit:
     def question(self, number: int) -> Question | None:
         return self._by_number.get(number)
 
+    def bank_entry(self, number: int) -> BankEntry | None:
+        """The bank's entry for a question number, answered or not (None: not in the bank)."""
+        return next((b for b in self.bank if b.number == number), None)
+
     def topic_of(self, question: Question) -> Topic:
         return next(t for t in self.topics if t.slug == question.topic)
 

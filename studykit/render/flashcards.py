@@ -15,20 +15,12 @@ from pathlib import Path
 from ..errors import RenderError
 from ..markdown import inline_code
 from ..model import DIFFICULTIES, DIFFICULTY_LETTERS, Question
+from ..paper import MARKS, PAPERS
 from ..workers import gc_paused
 from .base import BuildContext, Renderer, RenderResult, internals_failed
 from .highlight import highlight_lines, style_css
 
-PAPERS = {"a4": (210.0, 297.0), "letter": (215.9, 279.4)}
 PX_PER_MM = 96 / 25.4
-
-# Shapes as well as letters and colours, so the level reads in black-and-white print.
-MARKS = {
-    "easy": ("\u25cf", "#2e7d32"),     # circle
-    "medium": ("\u25a0", "#1565c0"),   # square
-    "hard": ("\u25b2", "#e65100"),     # triangle
-    "expert": ("\u25c6", "#b71c1c"),   # diamond
-}
 
 
 @dataclass(frozen=True)
@@ -90,7 +82,7 @@ class Sheet:
 
     @property
     def size(self) -> tuple[float, float]:
-        return PAPERS[self.paper]
+        return PAPERS[self.paper].size
 
     def grid(self) -> list[Slot]:
         """Card slots on a front page, row by row, centred on the paper."""

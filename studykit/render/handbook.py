@@ -18,7 +18,6 @@ import html
 import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from markupsafe import Markup, escape
@@ -27,6 +26,7 @@ from ..cache import path as cache_path
 from ..errors import RenderError
 from ..markdown import inline_code, to_html
 from ..model import DESCRIBED_VERSIONS, DIFFICULTIES, DIFFICULTY_LETTERS, Question, Sample, Topic
+from ..paper import MARKS, PAPERS
 from .base import BuildContext, Renderer, RenderResult
 from .fragments import Fragments
 from .highlight import highlight_lines, style_css
@@ -38,14 +38,6 @@ TITLE = "Python Interview Handbook"
 SUBTITLE = "Verified answers, with code that runs"
 
 
-@dataclass(frozen=True)
-class Paper:
-    css_size: str
-    width: float   # mm
-    height: float
-
-
-PAPERS = {"a4": Paper("A4", 210.0, 297.0), "letter": Paper("letter", 215.9, 279.4)}
 # 136 mm holds about 70 characters of 10 pt Noto Serif (rarely more than 80), a comfortable
 # reading line, and 72 columns of 8.5 pt code (the content format's limit, 130 mm) with the code
 # block's rule and padding.
@@ -54,15 +46,6 @@ MARGIN_TOP = 24.0
 MARGIN_BOTTOM = 22.0
 # What a home printer can reach; nothing may be drawn closer to the paper's edge.
 PRINTABLE_INSET = 12.0
-
-# Shape and letter as well as colour, so the level still reads in black-and-white print. The
-# shapes match the flashcards, so a level looks the same in every output.
-MARKS = {
-    "easy": ("\u25cf", "#2e7d32"),     # circle
-    "medium": ("\u25a0", "#1565c0"),   # square
-    "hard": ("\u25b2", "#e65100"),     # triangle
-    "expert": ("\u25c6", "#b71c1c"),   # diamond
-}
 
 
 def _version_span(versions) -> str:

@@ -86,8 +86,8 @@ class SlidesRenderer(Renderer):
     @staticmethod
     def _title_of(ctx: BuildContext, number: int) -> tuple:
         answered = ctx.kit.question(number)
-        bank = next((b.question for b in ctx.kit.bank if b.number == number), None)
-        return (number, answered.question if answered else None, bank)
+        entry = ctx.kit.bank_entry(number)
+        return (number, answered.question if answered else None, entry.question if entry else None)
 
 
 def _stamped_zip(data: bytes, when: datetime) -> bytes:
