@@ -36,6 +36,7 @@ from ..markdown import parse
 from ..model import DIFFICULTIES, DIFFICULTY_LETTERS, Question, Sample, Topic
 from . import pptx_xml
 from .base import BuildContext, internals_failed
+from .figure_views import figure_slide
 from .pptx_text import (EMU_PER_PT, Box, Para, Run, line_pitch, text_width,
                          theme_fonts)
 
@@ -158,6 +159,8 @@ class Deck:
         for q in self.topic.questions:
             self.question_slide(q)
             self.answer_slides(q)
+            for fig in q.figures:
+                figure_slide(self, q, fig)
             for sample in q.samples:
                 if sample.slide:
                     self.code_slides(q, sample)
