@@ -222,3 +222,32 @@ def test_the_deck_has_a_figure_slide_after_the_answer_with_alt_in_notes_and_pict
     notes = slide.notes_slide.notes_text_frame.text
     assert kit.question(2).figures[0].alt in notes
     assert io.BytesIO(pic.image.blob).read(4) == b"\x89PNG"
+
+
+def _figure_slide(tmp_path: Path, dot: str):
+    import shutil
+
+    bank = tmp_path / "content"
+    shutil.copytree(FIXTURE_BANK, bank)
+    _with_figure(bank, FIGURE.replace(GOOD_DOT, dot).replace(
+        "The name x refers to an int object", "The name `x` refers to an int object"))
+    ctx = BuildContext(kit=load_kit(bank), report=None, out_dir=tmp_path,
+                       cache_dir=tmp_path / "cache")
+    path = next(p for p in SlidesRenderer().render(ctx).paths if "01-alpha" in p.name)
+    prs = Presentation(str(path))
+    slide = next(s for s in prs.slides if s.shapes.title and "Figure" in s.shapes.title.text)
+    [pic] = [s for s in slide.shapes if s.shape_type == 13]
+    [cap] = [s for s in slide.shapes if s.name == "Caption"]
+    return prs, pic, cap
+
+
+def test_a_tall_figure_has_its_caption_beside_it_a_wide_one_under_it(tmp_path):
+    tall = "digraph {\n" + " -> ".join(f"n{i}" for i in range(9)) + ";\n}\n"
+    prs, pic, cap = _figure_slide(tmp_path / "tall", tall)
+    assert cap.left >= pic.left + pic.width and cap.top < pic.top + pic.height
+    assert cap.text_frame.text == "The name x refers to an int object"   # `x` set as code
+    assert pic.height > pic.width
+    wide = "digraph { rankdir=LR;\n" + " -> ".join(f"n{i}" for i in range(9)) + ";\n}\n"
+    prs, pic, cap = _figure_slide(tmp_path / "wide", wide)
+    assert cap.top >= pic.top + pic.height
+    assert pic.left + pic.width <= prs.slide_width and cap.top + cap.height <= prs.slide_height

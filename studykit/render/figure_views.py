@@ -44,8 +44,9 @@ def answer_html(ctx: BuildContext, q: Question, markdown: Callable[[str], Markup
 
 def figure_slide(deck, q: Question, fig: Figure) -> None:
     """A slide after the question's answer: the figure as large as the body allows, its
-    caption under it, the alt text in the speaker notes and in the picture's description."""
-    from .deck import Rect, line_pitch
+    caption under it (beside it, for a figure taller than the body is wide-for-tall), the alt
+    text in the speaker notes and in the picture's description."""
+    from .deck import Rect, inline_runs, line_pitch
     from .pptx_text import EMU_PER_PT, Box, Para, Run
 
     png = figures.drawings(deck.ctx.kit, "png", deck.ctx.cache_dir)[(q.number, fig.index)]
@@ -59,31 +60,44 @@ def figure_slide(deck, q: Question, fig: Figure) -> None:
     r = deck.rect(body)
     body.element.getparent().remove(body.element)
 
-    caption_h = None
-    for size in (20, 18, 16):
-        paras = [Para([Run(fig.caption, size)], line_pitch(size), align="ctr")]
-        box = Box(paras, r.w_pt, 0, font=deck.text_font)
-        e = box.extent()
-        if e.lines <= 2:
-            caption_h = int((e.height + 2) * EMU_PER_PT)
-            break
-    if caption_h is None:   # the loader's limit keeps captions short; three lines at most
-        caption_h = int((Box(paras, r.w_pt, 0, font=deck.text_font).extent().height + 2)
-                        * EMU_PER_PT)
-    gap = int(6 * EMU_PER_PT)
-    room = Rect(r.x, r.y, r.w, r.h - caption_h - gap)
     pw, ph = figures.png_size(png)
-    # As large as the room allows, but not more than twice the size Graphviz drew it (a small
-    # figure blown up to the whole slide has letters larger than the title's).
+    # Graphviz's own size, in EMU: a figure is enlarged at most twice (beyond that a small
+    # figure's letters outgrow the title's).
     natural = (pw / figures.PNG_DPI * 72 * EMU_PER_PT, ph / figures.PNG_DPI * 72 * EMU_PER_PT)
-    scale = min(room.w / natural[0], room.h / natural[1], 2.0)
-    w, h = int(natural[0] * scale), int(natural[1] * scale)
-    x = r.x + (r.w - w) // 2
-    pic = slide.shapes.add_picture(io.BytesIO(png), x, room.y, w, h)
+    gap = int(8 * EMU_PER_PT)
+
+    def caption(width: int, sizes=(20, 18, 16)) -> tuple[list, int]:
+        for size in sizes:
+            paras = [Para(inline_runs(fig.caption, size), line_pitch(size))]
+            e = Box(paras, width / EMU_PER_PT, 0, font=deck.text_font).extent()
+            if e.lines <= (2 if width == r.w else 8) or size == sizes[-1]:
+                return paras, int((e.height + 2) * EMU_PER_PT)
+
+    # Caption under the figure, or, for a tall figure, in a column beside it: whichever
+    # lets the figure be larger.
+    under, under_h = caption(r.w)
+    scale_under = min(r.w / natural[0], (r.h - under_h - gap) / natural[1], 2.0)
+    side_w = int(r.w * 0.3)
+    beside, beside_h = caption(side_w)
+    scale_beside = min((r.w - side_w - gap) / natural[0], r.h / natural[1], 2.0)
+    if scale_beside > scale_under * 1.1 and beside_h <= r.h:
+        scale = scale_beside
+        w, h = int(natural[0] * scale), int(natural[1] * scale)
+        x0 = r.x + (r.w - side_w - gap - w) // 2
+        pic_at = (x0, r.y + (r.h - h) // 2)
+        cap_rect = Rect(r.x + r.w - side_w, r.y + (r.h - beside_h) // 2, side_w, beside_h)
+        paras = beside
+    else:
+        scale = scale_under
+        w, h = int(natural[0] * scale), int(natural[1] * scale)
+        pic_at = (r.x + (r.w - w) // 2, r.y)
+        cap_rect = Rect(r.x, r.y + h + gap, r.w, under_h)
+        paras = [Para(p.runs, p.line_pt, align="ctr") for p in under]
+    pic = slide.shapes.add_picture(io.BytesIO(png), pic_at[0], pic_at[1], w, h)
     pic.name = f"Figure {number}"
-    # The picture's description (cNvPr/@descr) is what a screen reader speaks for it.
+    # The picture's description (p:nvPicPr/p:cNvPr/@descr) is what a screen reader speaks.
     pic.element[0][0].set("descr", fig.alt)
-    cap = slide.shapes.add_textbox(r.x, room.y + h + gap, r.w, caption_h)
+    cap = slide.shapes.add_textbox(cap_rect.x, cap_rect.y, cap_rect.w, cap_rect.h)
     cap.name = "Caption"
     deck.fill(cap, paras, what=f"{title} caption")
     deck.notes(slide, [f"{title}: {fig.caption}", "", "What the figure shows (alt text):",
