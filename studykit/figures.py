@@ -131,6 +131,14 @@ def graphviz_version() -> str:
     return (done.stderr or done.stdout).strip()
 
 
+def version_stamp(kit: Kit) -> str:
+    """What of Graphviz shapes a kit's outputs (studykit/freshness.py): its version when a
+    question has a figure, so upgrading Graphviz redraws them; nothing otherwise."""
+    if not any(q.figures for q in kit.questions):
+        return ""
+    return graphviz_version() if available() else "no graphviz"
+
+
 def _run_dot(source: str, fmt: str) -> bytes:
     """Graphviz's drawing of `source` in `fmt` ("svg" or "png"); FigureError with its message
     when it rejects the source."""

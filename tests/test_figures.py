@@ -251,3 +251,14 @@ def test_a_tall_figure_has_its_caption_beside_it_a_wide_one_under_it(tmp_path):
     prs, pic, cap = _figure_slide(tmp_path / "wide", wide)
     assert cap.top >= pic.top + pic.height
     assert pic.left + pic.width <= prs.slide_width and cap.top + cap.height <= prs.slide_height
+
+
+def test_a_new_graphviz_makes_the_outputs_of_a_kit_with_figures_outdated(bank, tmp_path,
+                                                                         monkeypatch):
+    plain = BuildContext(kit=load_kit(bank), report=None, out_dir=tmp_path)
+    _with_figure(bank)
+    ctx = BuildContext(kit=load_kit(bank), report=None, out_dir=tmp_path)
+    before, before_plain = HandbookRenderer().key(ctx), SlidesRenderer().key(plain)
+    monkeypatch.setattr(figures, "graphviz_version", lambda: "dot - graphviz version 99.0")
+    assert HandbookRenderer().key(ctx) != before
+    assert SlidesRenderer().key(plain) == before_plain    # no figure: Graphviz is not asked
