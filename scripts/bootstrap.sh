@@ -12,6 +12,7 @@ apt_packages=(
     fonts-dejavu-core fonts-noto-core fonts-noto-mono                  # handbook and cards
     fonts-crosextra-carlito fonts-liberation2                          # metric twins of the deck fonts
     bubblewrap                                                         # the samples' sandbox (bwrap)
+    graphviz                                                           # figures (dot: DOT to SVG and PNG)
 )
 if [ "$mode" = test ]; then
     apt_packages+=(libreoffice-impress poppler-utils)                  # decks opened by a real client

@@ -14,6 +14,7 @@ and the version of its format, so that the cache's layout can be read in one pla
     handbook-fragments.json  render.fragments: highlighted code and Markdown as HTML
     handbook-parts/          render.partcache: the handbook's laid-out parts and stamp fonts
     flashcards-parts/        render.partcache: the flashcards' laid-out parts
+    figures/                 figures: figures drawn by Graphviz (SVG and PNG)
 
 Bump a version when what its entries hold changes: entries of another version are not reused.
 """
@@ -38,6 +39,7 @@ ENTRIES = {
     "handbook-fragments": "handbook-fragments.json",
     "handbook-parts": "handbook-parts",
     "flashcards-parts": "flashcards-parts",
+    "figures": "figures",
 }
 
 # What a kept question holds (loader.QuestionCache).
@@ -48,6 +50,8 @@ RUNNER_VERSION = "2"
 FRAGMENTS_FORMAT = 1
 # What a laid-out part's record holds (render.partlayout.PartLayout.record).
 PART_FORMAT = 7
+# How a figure is drawn, beyond its source, the house style and Graphviz's version (figures.draw).
+FIGURES_FORMAT = 1
 # What a part keeps to be laid out part-way after an edit (weasy_internals.Pagination).
 RESUME_FORMAT = 1
 

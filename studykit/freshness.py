@@ -56,10 +56,12 @@ def _verified(report: CheckReport | None) -> list:
 
 def _hash(ctx: BuildContext, *parts: str) -> str:
     """The given parts, and what shapes every output: templates, the kit's code, the rendering
-    libraries and the date."""
+    libraries (and Graphviz, for a kit with figures) and the date."""
     h = hashlib.sha256()
+    from .figures import version_stamp
+
     for part in (*parts, tree_digest(ctx.templates_dir), tree_digest(PROJECT_ROOT / "studykit"),
-                 _library_versions(), ctx.build_date.isoformat()):
+                 _library_versions(), version_stamp(ctx.kit), ctx.build_date.isoformat()):
         h.update(part.encode("utf-8", "surrogatepass"))
         h.update(b"\0")
     return h.hexdigest()

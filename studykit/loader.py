@@ -15,7 +15,7 @@ from packaging.version import Version
 from . import markdown
 from .cache import QUESTIONS_FORMAT
 from .errors import ContentError, Problem
-from .model import DIFFICULTIES, BankEntry, FollowUp, Kit, Question, Sample, Topic
+from .model import DIFFICULTIES, BankEntry, Figure, FollowUp, Kit, Question, Sample, Topic
 from .tomlpos import Locator, value_first_line
 
 BANK_FILE = "questions.toml"
@@ -53,6 +53,7 @@ QUESTION_KEYS = {
     "no_samples_reason": (STR, False),
     "follow_ups": (TABLES, False),
     "samples": (TABLES, False),
+    "figures": (TABLES, False),
 }
 SAMPLE_KEYS = {
     "title": (STR, True),
@@ -63,6 +64,13 @@ SAMPLE_KEYS = {
     "code": (STR, True),
     "output": (STR, True),
 }
+FIGURE_KEYS = {
+    "caption": (STR, True),
+    "alt": (STR, True),
+    "after": (STR, False),
+    "dot": (STR, True),
+}
+CAPTION_MAX = 200
 FOLLOW_UP_KEYS = {"question": (STR, True), "answer": (STR, True)}
 TOPIC_KEYS = {"title": (STR, True), "intro": (STR, True)}
 
@@ -415,6 +423,7 @@ def _load_question(path: Path, topic: Topic, bank: dict[int, BankEntry],
     if not fc.table(data, QUESTION_KEYS):
         # Still look inside the tables, so one run shows their problems too.
         _check_tables(fc, data, check_syntax)
+        _check_figures(fc, data, kept)
         return None
 
     number = data["number"]
@@ -469,6 +478,7 @@ def _load_question(path: Path, topic: Topic, bank: dict[int, BankEntry],
         fc.add(("see_also",), "lists a number twice")
 
     follow_ups, samples = _check_tables(fc, data, check_syntax)
+    figures = _check_figures(fc, data, kept)
     reason = data.get("no_samples_reason")
     if data.get("samples") and reason is not None:
         fc.add(("no_samples_reason",), "is set but the question has samples: remove one of them")
@@ -483,7 +493,7 @@ def _load_question(path: Path, topic: Topic, bank: dict[int, BankEntry],
         topic=topic.slug, summary=summary, answer=data["answer"],
         key_points=tuple(points), pitfalls=tuple(data.get("pitfalls", ())),
         follow_ups=tuple(follow_ups), see_also=tuple(see_also), references=tuple(refs),
-        no_samples_reason=reason, samples=tuple(samples), path=path,
+        no_samples_reason=reason, samples=tuple(samples), path=path, figures=tuple(figures),
     )
     if number == named_number:   # else the key names another entry
         kept.put(key, question)
@@ -509,6 +519,55 @@ def _check_tables(fc: _FileChecker, data: dict, check_syntax: bool):
                 if sample is not None:
                     samples.append(sample)
     return follow_ups, samples
+
+
+def _check_figures(fc: _FileChecker, data: dict, kept: QuestionCache) -> list[Figure]:
+    """The figures' fields (docs/content-format.md), and their DOT as Graphviz reads it: the
+    drawing made to check it is kept in the cache folder for the handbook. Without Graphviz
+    installed the DOT is left to the renderers, which say that it is missing."""
+    from . import figures as drawing
+    figures: list[Figure] = []
+    raw = data.get("figures", [])
+    if not isinstance(raw, list):
+        return figures
+    answer = data.get("answer") if isinstance(data.get("answer"), str) else ""
+    for i, f in enumerate(raw):
+        prefix = ("figures", i)
+        if not isinstance(f, dict):
+            continue
+        before = len(fc.problems)
+        fc.table(f, FIGURE_KEYS, prefix)
+        for key in ("caption", "alt", "dot"):
+            if isinstance(f.get(key), str) and not f[key].strip():
+                fc.add(prefix + (key,), "is empty" + (": say what the figure shows, for a "
+                       "reader who cannot see it" if key == "alt" else ""))
+        if isinstance(f.get("caption"), str) and len(f["caption"]) > CAPTION_MAX:
+            fc.add(prefix + ("caption",), f"is {len(f['caption'])} characters; at most "
+                   f"{CAPTION_MAX} (the alt text says the rest)")
+        after = f.get("after", "")
+        if isinstance(after, str) and "after" in f:
+            found = answer.count(after) if after.strip() else 0
+            if found != 1:
+                fc.add(prefix + ("after",), f"{after!r} " + (
+                    "is not in the answer" if not found else f"occurs {found} times in the "
+                    "answer") + ": quote text that occurs once, after whose paragraph the "
+                    "figure goes")
+        if len(fc.problems) > before:
+            continue
+        dot_key_line = fc.locator.line("figures", i, "dot")
+        figure = Figure(
+            caption=f["caption"].strip(), alt=" ".join(f["alt"].split()), dot=f["dot"],
+            after=after, index=i, line=fc.locator.line("figures", i) or 0,
+            dot_line=value_first_line(fc.text, dot_key_line) if dot_key_line else 0)
+        if drawing.available():
+            try:
+                drawing.draw(figure.dot, "svg", kept.path.parent if kept.path else None)
+            except drawing.FigureError as exc:
+                problem = drawing.problem(fc.path, figure, exc)
+                fc.add(prefix + ("dot",), problem.message, line=problem.line)
+                continue
+        figures.append(figure)
+    return figures
 
 
 def _check_sample(fc: _FileChecker, i: int, s: dict, check_syntax: bool) -> Sample | None:

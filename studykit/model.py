@@ -35,6 +35,21 @@ class Sample:
 
 
 @dataclass(frozen=True)
+class Figure:
+    """A drawing in Graphviz DOT (studykit/figures.py renders it in the house style)."""
+
+    caption: str
+    alt: str
+    dot: str
+    # Text of the answer after whose top-level block the figure is placed ("": at the end).
+    after: str = ""
+    index: int = 0
+    # Line of the figure's `[[figures]]` header and of its `dot` value, for messages.
+    line: int = 0
+    dot_line: int = 0
+
+
+@dataclass(frozen=True)
 class Question:
     number: int
     question: str
@@ -50,6 +65,7 @@ class Question:
     no_samples_reason: str | None = None
     samples: tuple[Sample, ...] = ()
     path: Path | None = None
+    figures: tuple[Figure, ...] = ()
 
     @property
     def card_id(self) -> str:

@@ -31,7 +31,9 @@ def test_the_corpus_covers_every_kind_of_mistake():
             "duplicate-number", "question-disagrees-with-bank", "difficulty-disagrees-with-bank",
             "number-not-in-bank", "see-also-unknown-number", "invalid-python-specifier",
             "sample-syntax-error", "empty-code-block", "not-utf8",
-            "topic-folder-without-topic-toml", "markdown-image", "control-character"} <= set(CASES)
+            "topic-folder-without-topic-toml", "markdown-image", "control-character",
+            "figure-missing-alt", "figure-broken-dot", "figure-unknown-kind",
+            "figure-unknown-key", "figure-after-not-in-answer"} <= set(CASES)
 
 
 @pytest.mark.parametrize("name", CASES)

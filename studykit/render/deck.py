@@ -20,6 +20,7 @@ from . import pptx_xml
 from .base import BuildContext, internals_failed
 from .code_runs import Line, highlighted_lines, line_width
 from .code_split import split_code
+from .figure_views import figure_slide
 from .deck_style import (BADGE, BODY_MIN, BODY_SIZES, CODE_FONT, CODE_MIN, CODE_ONE_SLIDE_FLOOR,
                          CODE_SIZES, CODE_SPLIT_SIZE, CUE, DECK_TITLE_SIZES, LIST_SIZES, MUTED,
                          QUESTION_SIZES, TITLE_SIZES)
@@ -63,6 +64,8 @@ class Deck(SlideWriter):
         for q in self.topic.questions:
             self.question_slide(q)
             self.answer_slides(q)
+            for fig in q.figures:
+                figure_slide(self, q, fig)
             for sample in q.samples:
                 if sample.slide:
                     self.code_slides(q, sample)

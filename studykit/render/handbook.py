@@ -28,6 +28,7 @@ from ..markdown import inline_code, to_html
 from ..model import DESCRIBED_VERSIONS, DIFFICULTIES, DIFFICULTY_LETTERS, Question, Sample, Topic
 from ..paper import MARKS, PAPERS
 from .base import BuildContext, Renderer, RenderResult
+from .figure_views import answer_html
 from .fragments import Fragments
 from .highlight import highlight_lines, style_css
 from .partcache import PartCache
@@ -212,7 +213,8 @@ class HandbookRenderer(Renderer):
                              "text": target.question if target else bank_text.get(n, "")})
         return {
             "q": q,
-            "answer": self._fragment("md", q.answer, lambda: markdown_html(q.answer)),
+            "answer": answer_html(ctx, q, lambda md: self._fragment(
+                "md", md, lambda: markdown_html(md)), self._env(ctx)),
             "samples": [self._sample_view(ctx, q, s) for s in q.samples],
             "see_also": see_also,
         }
