@@ -304,22 +304,21 @@ def _pptx_slides(path: Path) -> int | None:
 
 
 def _counts(result: RenderResult, cards: int | None) -> str:
-    """What an output holds, for its summary line: pages, cards, decks and slides."""
+    """What an output holds, for its summary line: cards and decks, and for an output just
+    built its pages or slides (an output found up to date is not opened: a build with nothing
+    to do should not pay for reading it)."""
     paths = result.paths
     said = []
-    if result.name == "slides" or any(p.suffix == ".pptx" for p in paths):
-        slides = [_pptx_slides(p) for p in paths]
-        if len(paths) > 1:
-            said.append(_plural(len(paths), "deck"))
-        if slides and None not in slides:
-            said.append(_plural(sum(slides), "slide"))
-        return ", ".join(said)
     if result.name == "flashcards" and cards is not None:
         said.append(_plural(cards, "card"))
+    decks = [p for p in paths if p.suffix == ".pptx"]
+    if len(decks) > 1:
+        said.append(_plural(len(decks), "deck"))
     if not result.up_to_date:
-        pages = [_pdf_pages(p) for p in paths if p.suffix == ".pdf"]
-        if pages and None not in pages:
-            said.append(_plural(sum(pages), "page"))
+        for count, what, unit in ((_pdf_pages, ".pdf", "page"), (_pptx_slides, ".pptx", "slide")):
+            found = [count(p) for p in paths if p.suffix == what]
+            if found and None not in found:
+                said.append(_plural(sum(found), unit))
     return ", ".join(said)
 
 
