@@ -14,7 +14,7 @@ apt_packages=(
     bubblewrap                                                         # the samples' sandbox (bwrap)
 )
 if [ "$mode" = test ]; then
-    apt_packages+=(libreoffice-impress poppler-utils)                  # decks opened by a real client
+    apt_packages+=(libreoffice-impress poppler-utils graphviz)         # decks opened by a real client; dot for docs/architecture.svg
 fi
 
 missing=()
