@@ -168,6 +168,11 @@ def _finished(result: RenderResult, events: Events, done: BuildReport) -> None:
     events.built(result)
 
 
+def _failed(name: str, error: KitError, events: Events, done: BuildReport) -> None:
+    done.failed[name] = error
+    events.failed(name, error)
+
+
 def _build_each(project: "Project", selection: Selection, outputs: list[str],
                 options: dict[str, dict], interpreters, events: Events) -> BuildReport:
     """Each output in turn, in this process, each handing its pieces to a pool of its own."""
@@ -185,8 +190,7 @@ def _build_each(project: "Project", selection: Selection, outputs: list[str],
         try:
             result = project.render(renderer, done.kit, done.check)
         except KitError as exc:
-            done.failed[name] = exc
-            events.failed(name, exc)
+            _failed(name, exc, events, done)
             continue
         result.seconds = time.perf_counter() - started
         _finished(result, events, done)
@@ -285,8 +289,7 @@ def _render_in_parallel(project: "Project", done: BuildReport, options: dict[str
                     else:
                         result = futures[name].result()
                 except KitError as exc:
-                    done.failed[name] = exc
-                    events.failed(name, exc)
+                    _failed(name, exc, events, done)
                     continue
                 _finished(result, events, done)
     except BaseException:
