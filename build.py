@@ -281,19 +281,6 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def _pdf_pages(path: Path) -> int | None:
-    """A built PDF's pages, through pikepdf when this process has it loaded already (it joined
-    the PDF); else not counted, as loading it would cost more than a build with nothing to do."""
-    pikepdf = sys.modules.get("pikepdf")
-    if pikepdf is None:
-        return None
-    try:
-        with pikepdf.open(path) as pdf:
-            return len(pdf.pages)
-    except Exception:   # a count for the summary line, never a reason to fail
-        return None
-
-
 def _pptx_slides(path: Path) -> int | None:
     try:
         with zipfile.ZipFile(path) as deck:
@@ -304,21 +291,27 @@ def _pptx_slides(path: Path) -> int | None:
 
 
 def _counts(result: RenderResult, cards: int | None) -> str:
-    """What an output holds, for its summary line: cards and decks, and for an output just
-    built its pages or slides (an output found up to date is not opened: a build with nothing
-    to do should not pay for reading it)."""
-    paths = result.paths
+    """What an output holds, for its summary line: what its renderer counted (pages, cards),
+    and its decks. No file is opened but the decks of a set made whole (a few milliseconds,
+    against the seconds of making them): a build with little or nothing to do should not pay
+    for reading what it did not write."""
     said = []
-    if result.name == "flashcards" and cards is not None:
+    cards = result.counts.get("cards", cards if result.name == "flashcards" else None)
+    if cards is not None:
         said.append(_plural(cards, "card"))
-    decks = [p for p in paths if p.suffix == ".pptx"]
+    if "pages" in result.counts:
+        said.append(_plural(result.counts["pages"], "page"))
+    decks = [p for p in result.paths if p.suffix == ".pptx"]
     if len(decks) > 1:
         said.append(_plural(len(decks), "deck"))
-    if not result.up_to_date:
-        for count, what, unit in ((_pdf_pages, ".pdf", "page"), (_pptx_slides, ".pptx", "slide")):
-            found = [count(p) for p in paths if p.suffix == what]
-            if found and None not in found:
-                said.append(_plural(sum(found), unit))
+    made = {Path(name).name for name in result.laid_out}
+    if decks and not result.up_to_date:
+        if made >= {p.name for p in decks}:
+            slides = [_pptx_slides(p) for p in decks]
+            if None not in slides:
+                said.append(_plural(sum(slides), "slide"))
+        elif made:
+            said.append(f"{len(made & {p.name for p in decks})} made again")
     return ", ".join(said)
 
 
