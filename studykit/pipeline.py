@@ -16,7 +16,9 @@ pieces of work run is decided here, with the pools of studykit.workers:
 
 from __future__ import annotations
 
+import threading
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
@@ -25,8 +27,8 @@ from .checker import CheckReport, Interpreter
 from .errors import KitError
 from .model import Kit, Selection
 from .render.base import Renderer, RenderResult
-from .workers import (Background, InlineExecutor, PartsFirst, WorkerPool, cores, gc_paused,
-                      pool_scope, worker_pool)
+from .workers import (Background, InlineExecutor, PartsFirst, Pool, WorkerPool, cores,
+                      gc_paused, pool_scope, worker_pool)
 
 if TYPE_CHECKING:
     from .api import Project
@@ -42,14 +44,60 @@ class Events:
     # Called with (samples done, samples to run) while the samples run; None: not asked.
     progress: Callable[[int, int], None] | None = None
 
+    def loaded(self, kit: Kit) -> None:
+        """The content was read and validated (the selection's questions)."""
+
     def checked(self, report: CheckReport, seconds: float) -> None:
         """The samples were checked (before any output is rendered)."""
 
     def skipped(self, message: str) -> None:
         """An output this copy of the kit cannot build."""
 
+    def rendering(self, names: list[str]) -> None:
+        """These outputs are being rendered now (a full build names only those that are not
+        up to date)."""
+
+    def pieces(self, name: str, done: int, handed_out: int) -> None:
+        """Of an output's pieces of work handed to the pool so far (parts of a PDF, stamping,
+        a whole output), how many are done. Full builds only; called from any thread."""
+
     def built(self, result: RenderResult) -> None:
         """An output was built, or found up to date."""
+
+    def failed(self, name: str, error: KitError) -> None:
+        """An output could not be built (the build carries on with the others)."""
+
+
+class Tally(Pool):
+    """Passes every piece on to `pool` and tells `events` how many of them are done, for a
+    progress display. Changes nothing in where or when the pieces run."""
+
+    def __init__(self, pool: Pool, name: str, events: Events) -> None:
+        self.pool, self.name, self.events = pool, name, events
+        self.handed_out = self.done = 0
+        self._lock = threading.Lock()
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        future = self.pool.submit(fn, *args, **kwargs)
+        with self._lock:
+            self.handed_out += 1
+        self._say()
+        future.add_done_callback(self._finished)
+        return future
+
+    def all_submitted(self) -> None:
+        self.pool.all_submitted()
+
+    def _finished(self, future: Future) -> None:
+        with self._lock:
+            if future.cancelled():   # taken back to run elsewhere (see pdfparts.join)
+                self.handed_out -= 1
+            else:
+                self.done += 1
+        self._say()
+
+    def _say(self) -> None:
+        self.events.pieces(self.name, self.done, self.handed_out)
 
 
 @dataclass
@@ -96,6 +144,7 @@ def _check(project: "Project", kit: Kit, interpreters: list[Interpreter] | None,
            events: Events, done: BuildReport) -> None:
     started = time.perf_counter()
     done.kit = kit
+    events.loaded(kit)
     done.check = project.check(kit, interpreters or project.interpreters(),
                                progress=events.progress)
     done.check_seconds = time.perf_counter() - started
@@ -119,6 +168,11 @@ def _finished(result: RenderResult, events: Events, done: BuildReport) -> None:
     events.built(result)
 
 
+def _failed(name: str, error: KitError, events: Events, done: BuildReport) -> None:
+    done.failed[name] = error
+    events.failed(name, error)
+
+
 def _build_each(project: "Project", selection: Selection, outputs: list[str],
                 options: dict[str, dict], interpreters, events: Events) -> BuildReport:
     """Each output in turn, in this process, each handing its pieces to a pool of its own."""
@@ -131,11 +185,12 @@ def _build_each(project: "Project", selection: Selection, outputs: list[str],
     if done.checks_failed:
         return done
     for name, renderer in renderers.items():
+        events.rendering([name])
         started = time.perf_counter()
         try:
             result = project.render(renderer, done.kit, done.check)
         except KitError as exc:
-            done.failed[name] = exc
+            _failed(name, exc, events, done)
             continue
         result.seconds = time.perf_counter() - started
         _finished(result, events, done)
@@ -191,12 +246,14 @@ def _render_in_parallel(project: "Project", done: BuildReport, options: dict[str
         pool.stop()   # started on a guess that proved wrong: its workers may still be starting
     elif stale and pool is None:
         pool = own = worker_pool(cores())
+    if stale:
+        events.rendering(stale)
     futures: dict = {}
     background: dict[str, Background] = {}
 
     def render_here(name: str, pool) -> RenderResult:
         started = time.perf_counter()
-        result = project.render(renderers[name], kit, report, pool=pool)
+        result = project.render(renderers[name], kit, report, pool=Tally(pool, name, events))
         result.seconds = time.perf_counter() - started
         return result
 
@@ -205,8 +262,8 @@ def _render_in_parallel(project: "Project", done: BuildReport, options: dict[str
         # started before it was read.
         for name in stale:
             if name != "handbook" and name not in SPREAD:
-                futures[name] = pool.submit(_render_one, name, renderers[name].options,
-                                            project, kit, report)
+                futures[name] = Tally(pool, name, events).submit(
+                    _render_one, name, renderers[name].options, project, kit, report)
 
     def spread() -> None:
         for name in stale:
@@ -232,7 +289,7 @@ def _render_in_parallel(project: "Project", done: BuildReport, options: dict[str
                     else:
                         result = futures[name].result()
                 except KitError as exc:
-                    done.failed[name] = exc
+                    _failed(name, exc, events, done)
                     continue
                 _finished(result, events, done)
     except BaseException:

@@ -163,6 +163,7 @@ def test_a_full_build_with_nothing_changed_starts_no_worker(bank, run, monkeypat
     assert again.exit_code == 0, again.output
     for name in ("handbook", "flashcards", "slides"):
         assert f"{name}: up to date" in again.output, again.output
+    assert "details in" not in again.output   # no report written: nothing was
 
 
 @pytest.mark.parametrize("stale, order", [
@@ -240,3 +241,133 @@ def test_garbage_collection_waits_for_the_end_of_a_piece_of_work():
         assert not gc.isenabled()   # a collector that was off stays off
     finally:
         gc.enable()
+
+
+# ------------------------------------------------------------------ what a build prints
+
+def test_a_build_prints_a_line_per_output_and_keeps_the_notes_in_a_report(bank, run, tmp_path):
+    result = run(bank)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    out = tmp_path / "output"
+    assert [line.split(" ")[0] for line in lines] == [
+        "checked", "handbook", "flashcards", "slides", "details", "answered"], result.output
+    assert lines[1] == f"handbook built in {lines[1].split()[3]} s: wrote {out / 'handbook.pdf'} " \
+                       "(10 pages)"
+    assert lines[2].endswith(f": wrote {out / 'flashcards-a4.pdf'} (3 cards, 8 pages)")
+    assert lines[3].endswith(f": wrote {out / 'slides'}/ (2 decks, 17 slides)")
+    report = out / "build-report.txt"
+    assert lines[4] == f"details in {report} (4 notes; --verbose prints them)"
+    # The detail is in the report, not on the screen.
+    text = report.read_text("utf-8")
+    for note in ("[handbook] handbook.pdf\n3 questions in 2 chapter(s) on 10 a4 pages",
+                 "[flashcards] flashcards-a4.pdf\n3 cards on 4 sheet(s)",
+                 "[slides] slides/\n01-alpha.pptx: 10 slides\n02-beta.pptx: 7 slides"):
+        assert note in text
+        assert note.splitlines()[1] not in result.output
+    assert "\n[samples]\nCPython 3." in text and "CPython 3." not in result.output
+    assert not list(out.glob(".*.part"))
+
+    # --verbose prints the notes of what it builds; the report keeps the other outputs' notes.
+    verbose = run(bank, "--no-cache", "--verbose", "slides")
+    assert verbose.exit_code == 0, verbose.output
+    assert "slides: 01-alpha.pptx: 10 slides\nslides: 02-beta.pptx: 7 slides\n" in verbose.output
+    assert "\nCPython 3." in verbose.output
+    assert "details in" not in verbose.output
+    assert report.read_text("utf-8") == text
+
+    # Nothing built: the report stays as it was, and is not mentioned. (The decks written
+    # with --no-cache were not recorded, so the first of these builds makes them again.)
+    assert "slides built in" in run(bank).output
+    before = report.stat().st_mtime_ns
+    again = run(bank)
+    assert "up to date" in again.output and "details in" not in again.output
+    assert report.stat().st_mtime_ns == before and report.read_text("utf-8") == text
+
+
+def test_failures_print_without_verbose(bank, run, tmp_path):
+    break_output(bank)
+    result = run(bank)
+    assert result.exit_code == 1
+    assert f"FAILED {bank / Q2}:26: samples[0] 'Separators' on CPython 3." in result.output
+    assert "-a+b" in result.output and "+a-b" in result.output
+    assert result.output.rstrip().endswith("not built: 5 sample check(s) failed")
+    assert not (tmp_path / "output" / "build-report.txt").exists()
+
+
+class _Terminal:
+    """A stream that says it is a terminal, and keeps what is written to it."""
+
+    def __init__(self, tty: bool = True) -> None:
+        self.tty, self.written = tty, []
+
+    def isatty(self) -> bool:
+        return self.tty
+
+    def write(self, text: str) -> None:
+        self.written.append(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def test_progress_redraws_one_line_on_a_terminal_and_nothing_elsewhere(monkeypatch):
+    monkeypatch.delenv("TERM", raising=False)
+    tty = _Terminal()
+    status = build.StatusLine(tty)
+    status.show("checking samples 1/4")
+    status.show("checking samples 2/4")
+    with status.above():
+        tty.written.append("a summary line\n")
+    status.clear()
+    assert "".join(tty.written) == ("\rchecking samples 1/4\x1b[K\rchecking samples 2/4\x1b[K"
+                                    "\r\x1b[Ka summary line\n\rchecking samples 2/4\x1b[K"
+                                    "\r\x1b[K")
+    for stream in (_Terminal(tty=False), tty):
+        if stream is tty:
+            monkeypatch.setenv("TERM", "dumb")
+            tty.written.clear()
+        status = build.StatusLine(stream)
+        status.show("checking samples 1/4")
+        status.clear()
+        assert stream.written == [] and not status.live
+
+
+def test_a_full_build_tells_how_many_pieces_of_each_output_are_done():
+    from concurrent.futures import Future
+
+    seen = []
+
+    class Events(pipeline.Events):
+        def pieces(self, name, done, handed_out):
+            seen.append((name, done, handed_out))
+
+    class Later(InlineExecutor):
+        """Hands back futures that finish when told (the first can be taken back)."""
+
+        def __init__(self):
+            self.futures = []
+
+        def submit(self, fn, /, *args, **kwargs):
+            self.futures.append(Future())
+            return self.futures[-1]
+
+    pool = Later()
+    tally = pipeline.Tally(pool, "handbook", Events())
+    first, second, third = (tally.submit(str, n) for n in range(3))
+    assert seen == [("handbook", 0, 1), ("handbook", 0, 2), ("handbook", 0, 3)]
+    second.set_result("1")
+    assert first.cancel()   # taken back, to run elsewhere: not a piece of the pool's
+    third.set_result("2")
+    assert seen[3:] == [("handbook", 1, 3), ("handbook", 1, 2), ("handbook", 2, 2)]
+
+
+def test_a_note_the_user_may_act_on_prints_without_verbose(bank, run, monkeypatch):
+    from studykit.render.base import PUBLIC_ONLY
+
+    monkeypatch.setenv(PUBLIC_ONLY, "1")
+    result = run(bank, "slides")
+    assert result.exit_code == 0, result.output
+    assert (f"slides: on the slower path (python-pptx's public API only): {PUBLIC_ONLY} is set\n"
+            in result.output)
+    assert "01-alpha.pptx: 10 slides" not in result.output   # the other notes: --verbose

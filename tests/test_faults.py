@@ -89,7 +89,7 @@ def test_a_second_build_waits_for_the_first_and_finds_its_work_done(tmp_path):
     assert "(0 run, 17 from cache)" in second.stdout
     assert len(_pages(out / "handbook.pdf")) == 10
     # The cache they shared is whole: another output folder takes every part from it, silently.
-    again = _build(cache, tmp_path / "other", "handbook")
+    again = _build(cache, tmp_path / "other", "handbook", "--verbose")
     assert again.returncode == 0 and again.stderr == "", again.stderr
     assert "(all 4 parts from the cache)" in again.stdout, again.stdout
 
@@ -273,8 +273,8 @@ def test_two_clean_builds_give_the_same_bytes_under_source_date_epoch(tmp_path):
         assert done.returncode == 0, done.stderr
         outputs.append({str(p.relative_to(out)): p.read_bytes()
                         for p in sorted(out.rglob("*")) if p.is_file()})
-    assert sorted(outputs[0]) == ["flashcards-a4.pdf", "handbook.pdf", "slides/01-alpha.pptx",
-                                  "slides/02-beta.pptx"]
+    assert sorted(outputs[0]) == ["build-report.txt", "flashcards-a4.pdf", "handbook.pdf",
+                                  "slides/01-alpha.pptx", "slides/02-beta.pptx"]
     for name in outputs[0]:
         assert outputs[0][name] == outputs[1][name], f"{name} differs between two clean builds"
     # The dates in them are the variable's.

@@ -339,7 +339,7 @@ def _add_card_sample(root: Path, lines: int) -> Path:
 def test_a_long_face_is_shrunk_and_reported(tmp_path):
     _write_bank(tmp_path)
     _add_card_sample(tmp_path, 13)
-    result = _run(tmp_path)
+    result = _run(tmp_path, "--verbose")
     assert result.exit_code == 0, result.output
     assert re.search(r"1 card face\(s\) set below 10 pt to fit: fronts Q2\n", result.output), \
         result.output
@@ -438,7 +438,7 @@ def test_an_edit_lays_out_again_only_the_part_holding_its_card(tmp_path):
     def build_cached() -> str:
         result = CliRunner().invoke(
             build.cli, ["--content", str(tmp_path / "content"), "--output",
-                        str(tmp_path / "out"), "flashcards"],
+                        str(tmp_path / "out"), "flashcards", "--verbose"],
             env={"KIT_CACHE_DIR": str(tmp_path / "cache")})
         assert result.exit_code == 0, result.output
         return result.output

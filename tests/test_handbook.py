@@ -497,7 +497,7 @@ def test_an_edit_lays_out_only_its_chapter_and_pages_still_match(tmp_path):
     def build_once():
         result = CliRunner().invoke(
             build.cli, ["--content", str(tmp_path / "content"), "--output", str(tmp_path / "out"),
-                        "handbook"], env={"KIT_CACHE_DIR": str(tmp_path / "cache")})
+                        "handbook", "--verbose"], env={"KIT_CACHE_DIR": str(tmp_path / "cache")})
         assert result.exit_code == 0, result.output
         return result.output
 
@@ -565,7 +565,8 @@ def test_an_edited_chapter_is_laid_out_from_the_page_before_the_edit_as_a_clean_
 
     def build_once(cache: str = "cache", out: str = "out") -> str:
         result = CliRunner().invoke(
-            build.cli, ["--content", str(content), "--output", str(tmp_path / out), "handbook"],
+            build.cli, ["--content", str(content), "--output", str(tmp_path / out), "handbook",
+                        "--verbose"],
             env={"KIT_CACHE_DIR": str(tmp_path / cache)})
         assert result.exit_code == 0, result.output
         return result.output

@@ -81,7 +81,7 @@ def test_a_killed_render_keeps_the_old_output_and_the_next_build_cleans_up(tmp_p
                            str(tmp_path / "content"), "--output", str(out), "handbook"],
                           capture_output=True, env=env, timeout=300)
     assert done.returncode == 0, done.stderr.decode()
-    assert sorted(p.name for p in out.iterdir()) == ["handbook.pdf"]
+    assert sorted(p.name for p in out.iterdir()) == ["build-report.txt", "handbook.pdf"]
     assert (out / "handbook.pdf").read_bytes().startswith(b"%PDF-")
     assert (out / "handbook.pdf").read_bytes() != GOOD
 

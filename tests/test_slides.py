@@ -190,7 +190,7 @@ output = \'\'\'
 
 def test_long_code_continues_at_blank_lines_never_below_the_minimum(bank, tmp_path):
     result = _build(_bank_with_long_sample(bank), tmp_path / "out", tmp_path / "cache",
-                    "--topic", "beta")
+                    "--topic", "beta", "--verbose")
     assert result.exit_code == 0, result.output
     assert "split over" in result.output
     prs = Presentation(str(tmp_path / "out/slides/02-beta.pptx"))
@@ -316,7 +316,7 @@ def test_an_edit_rebuilds_only_the_deck_that_shows_it(tmp_path):
     before = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in (alpha, beta)}
     q = content / "01-alpha" / "003-sky.toml"
     q.write_text(q.read_text().replace('summary = "', 'summary = "Reworded. ', 1))
-    result = _build(content, out, cache)
+    result = _build(content, out, cache, "--verbose")
     assert "1 deck(s) unchanged, not rebuilt" in result.output
     assert (beta.stat().st_mtime_ns, beta.read_bytes()) == before[beta]
     assert alpha.stat().st_mtime_ns != before[alpha][0]

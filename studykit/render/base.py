@@ -76,6 +76,8 @@ class RenderResult:
     up_to_date: bool = False
     # Wall time of the build of this output (set by whoever timed it).
     seconds: float = 0.0
+    # What the output holds, for the user's summary line ("pages", "cards"), where known.
+    counts: dict[str, int] = field(default_factory=dict)
 
 
 class Renderer(ABC):

@@ -550,7 +550,7 @@ class FlashcardRenderer(Renderer):
                 face.prose_pt, face.code_pt, face.points = prose, code, points
         messages = self.report_fits(faces) + self.slower_note(parts)
         [target] = self.targets(ctx)
-        join(parts, target, {"Title": "Python Interview Flashcards",
+        printed = join(parts, target, {"Title": "Python Interview Flashcards",
                              "Subject": f"{len(questions)} flashcards, duplex: "
                                         f"{self.sheet.duplex}",
                              "Creator": "studykit (WeasyPrint, pikepdf)"}, cache, pool=ctx.pool)
@@ -562,7 +562,8 @@ class FlashcardRenderer(Renderer):
                 f"{fresh} of {len(parts)} parts laid out, the rest from the cache")
         messages.append(f"{len(questions)} cards on {sheets} sheet(s), {self.sheet.paper} "
                         f"{layout.name}, duplex {self.sheet.duplex} ({laid})")
-        return RenderResult(self.name, [target], messages, laid_out=made)
+        return RenderResult(self.name, [target], messages, laid_out=made,
+                            counts={"cards": len(questions), "pages": printed})
 
     def _parts(self, pages: list[dict]) -> list[list[dict]]:
         """Pages grouped into parts of whole sheets (a front and its back, or one folded

@@ -358,4 +358,5 @@ class HandbookRenderer(Renderer):
             laid = f"laid out {', '.join(fresh)}; {len(parts) - len(fresh)} parts from the cache"
         messages.append(f"{len(ctx.kit.questions)} questions in {len(self.chapters(ctx))} "
                         f"chapter(s) on {pages} {self.paper} pages ({laid})")
-        return RenderResult(self.name, [target], messages, laid_out=fresh)
+        return RenderResult(self.name, [target], messages, laid_out=fresh,
+                            counts={"pages": pages})
