@@ -90,7 +90,7 @@ class Tally(Pool):
 
     def _finished(self, future: Future) -> None:
         with self._lock:
-            if future.cancelled():   # taken back to run elsewhere (see pdfparts.join)
+            if future.cancelled():   # taken back to run elsewhere (see pdfjoin.join)
                 self.handed_out -= 1
             else:
                 self.done += 1

@@ -10,7 +10,7 @@ import pytest
 
 import build
 from conftest import ROOT
-from studykit import pipeline
+from studykit import console, pipeline
 from studykit.api import Project
 from studykit.workers import InlineExecutor, PartsFirst
 
@@ -314,7 +314,7 @@ class _Terminal:
 def test_progress_redraws_one_line_on_a_terminal_and_nothing_elsewhere(monkeypatch):
     monkeypatch.delenv("TERM", raising=False)
     tty = _Terminal()
-    status = build.StatusLine(tty)
+    status = console.StatusLine(tty)
     status.show("checking samples 1/4")
     status.show("checking samples 2/4")
     with status.above():
@@ -327,7 +327,7 @@ def test_progress_redraws_one_line_on_a_terminal_and_nothing_elsewhere(monkeypat
         if stream is tty:
             monkeypatch.setenv("TERM", "dumb")
             tty.written.clear()
-        status = build.StatusLine(stream)
+        status = console.StatusLine(stream)
         status.show("checking samples 1/4")
         status.clear()
         assert stream.written == [] and not status.live
