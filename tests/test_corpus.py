@@ -31,7 +31,8 @@ def test_the_corpus_covers_every_kind_of_mistake():
             "duplicate-number", "question-disagrees-with-bank", "difficulty-disagrees-with-bank",
             "number-not-in-bank", "see-also-unknown-number", "invalid-python-specifier",
             "sample-syntax-error", "empty-code-block", "not-utf8",
-            "topic-folder-without-topic-toml", "markdown-image", "control-character"} <= set(CASES)
+            "topic-folder-without-topic-toml", "markdown-image", "control-character",
+            "bad-slide-lines"} <= set(CASES)
 
 
 @pytest.mark.parametrize("name", CASES)

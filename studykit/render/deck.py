@@ -1,14 +1,14 @@
 """A topic's deck: which slides it has, in what order, and what each one says (see slide_writer).
 
 Every deck is built on templates/slides/theme.pptx (its layouts, placeholders, colours and fonts),
-so restyling one file restyles every deck; the renderer is in slides.py. Code is split over
-slides at a blank line or a statement boundary (code_split) when it cannot fit one.
+so restyling one file restyles every deck; the renderer is in slides.py. Each sample gets one
+slide, its code at one size for the whole deck and its output shown on a click.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pptx.dml.color import RGBColor
@@ -18,14 +18,28 @@ from ..errors import KitError, RenderError
 from ..model import DIFFICULTIES, DIFFICULTY_LETTERS, Question, Sample, Topic
 from . import pptx_xml
 from .base import BuildContext, internals_failed
-from .code_runs import Line, highlighted_lines, line_width
-from .code_split import split_code
-from .deck_style import (BADGE, BODY_MIN, BODY_SIZES, CODE_FONT, CODE_MIN, CODE_ONE_SLIDE_FLOOR,
-                         CODE_SIZES, CODE_SPLIT_SIZE, CUE, DECK_TITLE_SIZES, LIST_SIZES, MUTED,
-                         QUESTION_SIZES, TITLE_SIZES)
-from .pptx_text import EMU_PER_PT, Box, Para, Run, line_pitch
+from .code_runs import Line, line_width, shown_lines
+from .deck_style import (BADGE, BODY_MIN, BODY_SIZES, CODE_FONT, CODE_INSET_X, CODE_INSET_Y,
+                         CODE_MIN, CODE_SIZES, CODE_TITLE_SIZES, CUE, DECK_TITLE_SIZES,
+                         LIST_SIZES, MUTED, QUESTION_SIZES, TITLE_SIZES)
+from .pptx_text import DEFAULT_INSET_Y, EMU_PER_PT, Box, Para, Run, line_pitch
 from .slide_text import bullet, inline_runs, markdown_text
-from .slide_writer import Rect, SlideWriter, fit_pages
+from .slide_writer import Rect, SlideWriter
+from .slide_xml import reveal_on_click
+
+INSET_X, INSET_Y = CODE_INSET_X, CODE_INSET_Y
+
+
+@dataclass(frozen=True)
+class CodeLayout:
+    """A code slide at one size: the lines shown, the output's paragraphs, where each goes."""
+
+    size: float
+    lines: list[Line]
+    output: list[Para]
+    code: Rect
+    out: Rect
+
 
 
 def build_deck(ctx: BuildContext, topic: Topic, template: Path) -> Deck:
@@ -53,23 +67,27 @@ class Deck(SlideWriter):
         super().__init__(template, fast, name=topic.dirname, footer_text=topic.title)
         self.ctx = ctx
         self.topic = topic
+        self.code_pt = 0
+        self._code_region: tuple[Rect, Rect, float] | None = None
 
     # ------------------------------------------------------------ the deck
 
     def build(self) -> None:
+        questions = self.topic.questions
+        self.code_pt = self.code_size(questions)
         self.title_slide()
-        self.list_slides("Agenda", [self.agenda_line(q) for q in self.topic.questions],
+        self.list_slides("Agenda", [self.agenda_line(q) for q in questions],
                          notes=self.agenda_notes())
-        for q in self.topic.questions:
+        for q in questions:
             self.question_slide(q)
             self.answer_slides(q)
             for sample in q.samples:
                 if sample.slide:
-                    self.code_slides(q, sample)
+                    self.code_slide(q, sample, self.code_pt)
         self.list_slides("Recap", [[Run(f"{q.card_id}  ", 0, bold=True),
                                     *inline_runs(q.key_points[0] if q.key_points
                                                  else q.summary, 0)]
-                                   for q in self.topic.questions],
+                                   for q in questions],
                          notes=self.recap_notes())
         self.discussion_slides()
 
@@ -182,118 +200,140 @@ class Deck(SlideWriter):
 
     # ------------------------------------------------------------ code
 
-    def code_slides(self, q: Question, sample: Sample) -> None:
+    def code_region(self) -> tuple[Rect, Rect, float]:
+        """(title, code and output, gap in points) of a code slide: the title kept to one
+        line, so the code and its output share the rest of the layout's two panels."""
+        if self._code_region:
+            return self._code_region
         layout = self.layouts_get("Code")
+        title = self.layout_rect(layout, 0)
         code_ph, out_ph = self.layout_rect(layout, 1), self.layout_rect(layout, 2)
-        region = Rect(code_ph.x, code_ph.y, code_ph.w, out_ph.y + out_ph.h - code_ph.y)
+        one_line = math.ceil((line_pitch(CODE_TITLE_SIZES[0], self.title_font)
+                              + 2 * DEFAULT_INSET_Y / EMU_PER_PT) * EMU_PER_PT)
+        title = Rect(title.x, title.y, title.w, one_line)
         gap = out_ph.y - (code_ph.y + code_ph.h)
-        inset_x, inset_y = 0.15 * 72, 0.1 * 72
-        where = (f"{_rel(q.path)}:{sample.line}: samples[{sample.index}] {sample.title!r}"
-                 if q.path else f"{q.card_id} samples[{sample.index}] {sample.title!r}")
+        top = title.y + title.h + gap
+        self._code_region = (title, Rect(code_ph.x, top, code_ph.w, out_ph.y + out_ph.h - top),
+                             gap / EMU_PER_PT)
+        return self._code_region
 
-        lines = highlighted_lines(sample.code)
-        avail = region.w_pt - 2 * inset_x
-        widest = max(range(len(lines)), key=lambda i: line_width(lines[i], 1))
-        size_max = next((s for s in CODE_SIZES if line_width(lines[widest], s) <= avail), None)
-        if size_max is None:
-            text = "".join(t for t, _ in lines[widest])
-            raise RenderError(f"{where}: line {widest + 1} ({len(text)} characters) is too "
-                              f"wide for a slide even at {CODE_MIN} pt")
+    def where(self, q: Question, sample: Sample) -> str:
+        return (f"{_rel(q.path)}:{sample.line}: samples[{sample.index}] {sample.title!r}"
+                if q.path else f"{q.card_id} samples[{sample.index}] {sample.title!r}")
 
-        def out_box(size: float, w: int) -> Box:
-            return Box(self.output_paras(q, sample, size), w / EMU_PER_PT, 0,
-                       inset_x=inset_x, inset_y=inset_y, font=self.text_font)
+    def code_layout(self, q: Question, sample: Sample, size: float) -> CodeLayout | None:
+        """Where the sample's code and output go at `size`, all on one slide, or None if they
+        do not fit: the output under the code when there is room, else beside it in a panel
+        as narrow as its longest line."""
+        _, region, gap = self.code_region()
+        lines = shown_lines(sample)
+        code_w = max(line_width(ln, size) for ln in lines) + 2 * INSET_X
+        code_h = len(lines) * line_pitch(size, CODE_FONT) + 2 * INSET_Y
+        if code_w > region.w_pt or code_h > region.h_pt:
+            return None
+        out = self.output_paras(q, sample, size)
+        # The output's widest line unwrapped: a layout where no output line wraps is preferred,
+        # since a wrapped line reads as two lines of output.
+        out_w = Box(out[1:], 0, 0, inset_x=INSET_X, inset_y=INSET_Y, wrap=False,
+                    font=self.text_font).extent().width if len(out) > 1 else 0
+        gap_emu = round(gap * EMU_PER_PT)
+        code_emu = math.ceil(code_w * EMU_PER_PT) + 1
+        side_emu = region.w - code_emu - gap_emu
 
-        def code_height(n: int, size: float) -> float:
-            return n * line_pitch(size, CODE_FONT) + 2 * inset_y
+        def stacked() -> CodeLayout | None:
+            out_h = Box(out, region.w_pt, 0, inset_x=INSET_X, inset_y=INSET_Y,
+                        font=self.text_font).extent().height
+            if code_h + gap + out_h > region.h_pt:
+                return None
+            out_emu = math.ceil(out_h * EMU_PER_PT) + 1
+            return CodeLayout(size, lines, out,
+                              Rect(region.x, region.y, region.w, region.h - out_emu - gap_emu),
+                              Rect(region.x, region.y + region.h - out_emu, region.w, out_emu))
 
-        # Pages of (code lines, output paragraphs): the output goes under the last code.
-        pages: list[tuple[list[Line], list[Para] | None]] = []
-        gap_pt = gap / EMU_PER_PT
-        size = None
-        for s in range(size_max, min(CODE_ONE_SLIDE_FLOOR, size_max) - 1, -1):
-            need = code_height(len(lines), s) + gap_pt + out_box(s, region.w).extent().height
-            if need <= region.h_pt:
-                size = s
-                pages = [(lines, self.output_paras(q, sample, s))]
-                break
-        if size is None:
-            size = min(size_max, CODE_SPLIT_SIZE)
-            pitch = line_pitch(size, CODE_FONT)
-            capacity = int((region.h_pt - 2 * inset_y) // pitch)
-            out_h = out_box(size, region.w).extent().height
-            last_capacity = int((region.h_pt - out_h - gap_pt - 2 * inset_y) // pitch)
-            chunks = split_code(sample.code, lines, capacity, last_capacity)
-            pages = [(c, None) for c in chunks]
-            out = self.output_paras(q, sample, size)
-            if len(chunks[-1]) <= last_capacity:
-                pages[-1] = (chunks[-1], out)
-            else:
-                # The output is taller than the room under the code: it starts there if a few
-                # lines fit, and continues on slides of its own.
-                room = region.h_pt - code_height(len(chunks[-1]), size) - gap_pt
-                head = out[:1]
-                rest = out[1:]
-                while rest and Box(head + rest[:1], region.w_pt, room, inset_x=inset_x,
-                                   inset_y=inset_y, font=self.text_font).fits():
-                    head.append(rest.pop(0))
-                if len(head) >= 4:
-                    pages[-1] = (chunks[-1], head)
+        def beside() -> CodeLayout | None:
+            if side_emu <= 0 or not Box(out, side_emu / EMU_PER_PT, region.h_pt,
+                                        inset_x=INSET_X, inset_y=INSET_Y,
+                                        font=self.text_font).fits():
+                return None
+            return CodeLayout(size, lines, out, Rect(region.x, region.y, code_emu, region.h),
+                              Rect(region.x + region.w - side_emu, region.y, side_emu, region.h))
+
+        if out_w <= region.w_pt and (found := stacked()):
+            return found
+        if out_w <= side_emu / EMU_PER_PT and (found := beside()):
+            return found
+        return stacked() or beside()
+
+    def largest_code_size(self, q: Question, sample: Sample) -> int | None:
+        return next((s for s in CODE_SIZES if self.code_layout(q, sample, s)), None)
+
+    def code_size(self, questions) -> int:
+        """One code size for the whole deck: the largest at which every sample fits its slide.
+        A sample that fits none even at the minimum fails the build, with every such sample
+        named."""
+        sizes, problems = [], []
+        for q in questions:
+            for sample in q.samples:
+                if not sample.slide:
+                    continue
+                size = self.largest_code_size(q, sample)
+                if size is not None:
+                    sizes.append(size)
+                    continue
+                lines = shown_lines(sample)
+                widest = max(range(len(lines)), key=lambda i: line_width(lines[i], 1))
+                text = "".join(t for t, _ in lines[widest])
+                region = self.code_region()[1]
+                if line_width(lines[widest], CODE_MIN) + 2 * INSET_X > region.w_pt:
+                    problems.append(f"{self.where(q, sample)}: line {widest + 1} "
+                                    f"({len(text)} characters) is too wide for a slide even at "
+                                    f"{CODE_MIN} pt")
                 else:
-                    rest = out[1:]
-                label = replace(out[0], runs=[replace(out[0].runs[0],
-                                                      text="Output, continued")]) \
-                    if len(head) >= 4 else out[0]
-                for part in fit_pages(rest, Rect(0, 0, region.w, region.h), where,
-                                      self.text_font, first=[label], inset=(inset_x, inset_y)):
-                    pages.append(([], part))
-            self.messages.append(f"{q.card_id} sample {sample.title!r}: split over "
-                                 f"{len(pages)} slides at {size} pt")
+                    problems.append(
+                        f"{self.where(q, sample)}: {len(lines)} lines of code and "
+                        f"{len(sample.output.splitlines())} of output need two slides even at "
+                        f"{CODE_MIN} pt; say which lines the slide shows with slide_lines")
+        if problems:
+            raise RenderError("\n".join(problems))
+        return min(sizes, default=CODE_SIZES[0])
 
-        total = len(pages)
+    def code_slide(self, q: Question, sample: Sample, size: int) -> None:
+        """The whole sample on one slide; its output appears on the next click."""
+        where = self.where(q, sample)
+        lay = self.code_layout(q, sample, size)
+        slide = self.new_slide("Code")
+        title = self.placeholder(slide, 0, "Title")
+        self.set_rect(title, self.code_region()[0])
+        self.fit_single(title, lambda s: [Para([Run(f"{q.card_id}  ", s, bold=True),
+                                                Run(sample.title, s)], line_pitch(s))],
+                        CODE_TITLE_SIZES, what=f"{where} title")
+        code_sp = self.placeholder(slide, 1, "Code")
+        out_sp = self.placeholder(slide, 2, "Output")
+        self.set_rect(code_sp, lay.code)
+        self.fill(code_sp, [Para([Run(text, size, CODE_FONT, b, i, color)
+                                  for text, (color, b, i) in ln] or [Run("", size, CODE_FONT)],
+                                 line_pitch(size, CODE_FONT)) for ln in lay.lines],
+                  INSET_X, INSET_Y, wrap=False, what=f"{where} code")
+        self.set_rect(out_sp, lay.out)
+        self.fill(out_sp, lay.output, INSET_X, INSET_Y, what=f"{where} output")
+        reveal_on_click(slide.element, out_sp.element)
         verified = ", ".join(i.label for i in self.ctx.verified_on(q, sample))
-        for k, (chunk, out_paras) in enumerate(pages, 1):
-            slide = self.new_slide("Code")
-            part = f" ({k}/{total})" if total > 1 else ""
-            self.fit_single(self.placeholder(slide, 0, "Title"),
-                            lambda s: [Para([Run(f"{q.card_id}  ", s, bold=True),
-                                             Run(sample.title + part, s)], line_pitch(s))],
-                            TITLE_SIZES, what=f"{where} title")
-            code_sp = self.placeholder(slide, 1, "Code")
-            out_sp = self.placeholder(slide, 2, "Output")
-            with_output = out_paras is not None
-            if with_output:
-                ob = Box(out_paras, region.w_pt, 0, inset_x=inset_x, inset_y=inset_y,
-                         font=self.text_font)
-                out_h_emu = math.ceil(ob.extent().height * EMU_PER_PT) + 1 if chunk \
-                    else region.h
-                out_rect = Rect(region.x, region.y + region.h - out_h_emu, region.w, out_h_emu)
-            if chunk:
-                code_h = (out_rect.y - gap - region.y) if with_output else region.h
-                self.set_rect(code_sp, Rect(region.x, region.y, region.w, code_h))
-                self.fill(code_sp, [Para([Run(text, size, CODE_FONT, b, i, color)
-                                          for text, (color, b, i) in ln] or
-                                         [Run("", size, CODE_FONT)],
-                                         line_pitch(size, CODE_FONT)) for ln in chunk],
-                          inset_x, inset_y, wrap=False, what=f"{where} code")
-            else:
-                code_sp.element.getparent().remove(code_sp.element)
-            if with_output:
-                self.set_rect(out_sp, out_rect)
-                self.fill(out_sp, out_paras, inset_x, inset_y, what=f"{where} output")
-            else:
-                out_sp.element.getparent().remove(out_sp.element)
-            notes = [f"{q.card_id} · {sample.title}" + (f", part {k} of {total}" if part else "")]
-            notes.append(f"Verified on {verified}." if verified else
-                         "Not checked in this build.")
-            if sample.python:
-                notes.append(f"Needs Python {sample.python}.")
-            if sample.raises:
-                notes.append(f"Ends by raising {sample.raises}.")
-            notes += ["", "Walk through the code line by line; ask what it prints before "
-                      "revealing the output.", "", "Expected output:", sample.output.rstrip("\n")
-                      or "(nothing)"]
-            self.notes(slide, notes)
+        notes = [f"{q.card_id} · {sample.title}"]
+        notes.append(f"Verified on {verified}." if verified else "Not checked in this build.")
+        if sample.python:
+            notes.append(f"Needs Python {sample.python}.")
+        if sample.raises:
+            notes.append(f"Ends by raising {sample.raises}.")
+        if sample.slide_lines:
+            code = sample.code.rstrip("\n").expandtabs(4).split("\n")
+            shown = {n for first, last in sample.slide_lines for n in range(first, last + 1)}
+            notes += ["", "Left out on the slide (marked …), read them out if needed:"]
+            notes += [f"  {n:>3}  {code[n - 1]}" for n in range(1, len(code) + 1)
+                      if n not in shown]
+        ask = "ask what it prints" + (" and how it ends" if sample.raises else "")
+        notes += ["", f"Walk through the code line by line; {ask}, then click to show the "
+                  "output.", "", "Expected output:", sample.output.rstrip("\n") or "(nothing)"]
+        self.notes(slide, notes)
 
     def output_paras(self, q: Question, sample: Sample, size: float) -> list[Para]:
         label = "Output"
@@ -306,11 +346,11 @@ class Deck(SlideWriter):
         # Named outright: the output panel's own default font in the theme is the code font.
         paras = [Para([Run(label, label_size, self.text_font, bold=True, color=MUTED)],
                       line_pitch(label_size), space_after=2)]
-        out_size = size
         for text in sample.output.rstrip("\n").split("\n") if sample.output else []:
-            paras.append(Para([Run(text.expandtabs(4), out_size, CODE_FONT)],
-                              line_pitch(out_size, CODE_FONT)))
+            paras.append(Para([Run(text.expandtabs(4), size, CODE_FONT)],
+                              line_pitch(size, CODE_FONT)))
         return paras
+
     def badge(self, slide, difficulty: str, r: Rect) -> None:
         shape = slide.shapes.add_shape(MSO_SHAPE.ROUNDED_RECTANGLE, r.x, r.y, r.w, r.h)
         shape.name = "Difficulty"

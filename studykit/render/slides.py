@@ -73,7 +73,8 @@ class SlidesRenderer(Renderer):
             record.record(target, key)
             paths.append(target)
             messages.extend(deck.messages)
-            messages.append(f"{target.name}: {len(deck.prs.slides)} slides")
+            messages.append(f"{target.name}: {len(deck.prs.slides)} slides, code at "
+                            f"{deck.code_pt} pt")
         record.save()
         messages += self.slower_note([deck for _, _, deck in decks], "python-pptx")
         if kept:
