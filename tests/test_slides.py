@@ -81,8 +81,13 @@ def test_every_answered_question_is_asked_then_answered(decks):
             assert "Think about it" in shape(asked, "Cue").text_frame.text
             answer = slides[i + 1]
             assert shape(answer, "Title").text_frame.text == f"{q.card_id} · Answer"
-            body = shape(answer, "Body").text_frame.text
-            assert q.summary in body and all(p in body for p in q.key_points)
+            body = [p.text for p in shape(answer, "Body").text_frame.paragraphs]
+            # The question as an italic subtitle, then the key points; the summary is spoken.
+            assert body == [q.question, *q.key_points[:4]]
+            assert all(r.font.italic for r in shape(answer, "Body").text_frame.paragraphs[0].runs)
+            notes = answer.notes_slide.notes_text_frame.text
+            assert notes.index("Talking points:") < notes.index(q.summary) \
+                < notes.index("A strong answer covers:") < notes.index("Full answer")
             code = [s for s in slides[i + 2:i + 2 + len(q.samples)]
                     if s.slide_layout.name == "Code"]
             assert len(code) == sum(s.slide for s in q.samples)
@@ -354,8 +359,31 @@ def test_an_edit_rebuilds_only_the_deck_that_shows_it(tmp_path):
     assert "1 deck(s) unchanged, not rebuilt" in result.output
     assert (beta.stat().st_mtime_ns, beta.read_bytes()) == before[beta]
     assert alpha.stat().st_mtime_ns != before[alpha][0]
-    assert "Reworded." in " ".join(slide_text(s) for s in Presentation(alpha).slides)
+    assert "Reworded." in " ".join(s.notes_slide.notes_text_frame.text
+                                   for s in Presentation(alpha).slides)
     # A deck deleted by hand is built again even though its content did not change.
     beta.unlink()
     _build(content, out, cache)
     assert beta.exists()
+
+
+def test_answer_slides_show_four_key_points_and_discussion_two_or_three_prompts(tmp_path):
+    extra = ("a fifth point, said aloud", "a sixth point, said aloud")
+
+    def longer(q: Question) -> Question:
+        return replace(q, key_points=q.key_points + ("a fourth point",) + extra)
+
+    kit = _kit_of(tmp_path, longer)
+    [path] = SlidesRenderer().render(BuildContext(kit=kit, report=None, out_dir=tmp_path)).paths
+    prs = Presentation(str(path))
+    answers = [s for s in prs.slides if shape(s, "Title").text_frame.text.endswith("Answer")]
+    assert answers
+    for slide in answers:
+        paras = shape(slide, "Body").text_frame.paragraphs
+        assert len(paras) == 1 + 4
+        assert not any(e in p.text for p in paras for e in extra)
+        assert min(r.font.size.pt for p in paras[1:] for r in p.runs) >= 22
+        talking = slide.notes_slide.notes_text_frame.text.split("A strong answer covers:")[0]
+        assert all(e in talking for e in extra)
+    [discussion] = [s for s in prs.slides if shape(s, "Title").text_frame.text == "Discussion"]
+    assert 2 <= len(shape(discussion, "Body").text_frame.paragraphs) <= 3

@@ -19,11 +19,12 @@ from ..model import DIFFICULTIES, DIFFICULTY_LETTERS, Question, Sample, Topic
 from . import pptx_xml
 from .base import BuildContext, internals_failed
 from .code_runs import Line, line_width, shown_lines
-from .deck_style import (BADGE, BODY_MIN, BODY_SIZES, CODE_FONT, CODE_INSET_X, CODE_INSET_Y,
+from .deck_style import (ANSWER_BULLETS, ANSWER_SIZES, BADGE, BODY_MIN, BODY_SIZES, CODE_FONT, CODE_INSET_X, CODE_INSET_Y,
                          CODE_MIN, CODE_SIZES, CODE_TITLE_SIZES, CUE, DECK_TITLE_SIZES,
+                         DISCUSSION_PROMPTS,
                          LIST_SIZES, MUTED, QUESTION_SIZES, TITLE_SIZES)
 from .pptx_text import DEFAULT_INSET_Y, EMU_PER_PT, Box, Para, Run, line_pitch
-from .slide_text import bullet, inline_runs, markdown_text
+from .slide_text import bullet, inline_runs, markdown_text, summary_sentences
 from .slide_writer import Rect, SlideWriter
 from .slide_xml import reveal_on_click
 
@@ -163,40 +164,59 @@ class Deck(SlideWriter):
         return f"Q{number} {entry.question}" if entry else None
 
     def answer_slides(self, q: Question) -> None:
-        def paras(size: float, summary: bool = True) -> list[Para]:
-            small = size - 2
-            out = [Para(inline_runs(q.summary, size), line_pitch(size), space_after=10)] \
-                if summary else []
-            out += [bullet(inline_runs(p, small), small) for p in q.key_points]
-            return out
+        """One slide a room can read from the back: the question as its subtitle and at most
+        four of the key points. The notes open with what to say; the full answer follows."""
+        shown = q.key_points[:ANSWER_BULLETS]
 
-        notes = [f"{q.card_id}: {q.question}", "", "Full answer:", markdown_text(q.answer)]
+        def paras(size: float) -> list[Para]:
+            sub = max(BODY_MIN, size - 4)
+            question = [replace(r, italic=True, color=MUTED) for r in inline_runs(q.question, sub)]
+            return [Para(question, line_pitch(sub), space_after=size * 0.6)] + \
+                [bullet(inline_runs(p, size), size) for p in shown]
+
+        talking = summary_sentences(q.summary) + list(q.key_points[ANSWER_BULLETS:]) + \
+            list(q.pitfalls[:1])
+        notes = [f"{q.card_id}: {q.question}", "", "Talking points:"]
+        notes += [f"  • {p}" for p in talking[:6]]
+        notes += ["", "A strong answer covers:"] + [f"  • {p}" for p in q.key_points]
+        notes += ["", "Full answer, for reference:", markdown_text(q.answer)]
         if q.pitfalls:
             notes += ["", "Pitfalls:"] + [f"  • {p}" for p in q.pitfalls]
         if q.follow_ups:
             notes += ["", "Follow-ups:"]
             for f in q.follow_ups:
                 notes += [f"  • {f.question}", f"    {f.answer}"]
-        self.paged_slides("Bullets", f"{q.card_id} · Answer", paras, BODY_SIZES, notes,
-                          what=f"{q.card_id} answer")
+        self.paged_slides("Bullets", f"{q.card_id} · Answer", paras, ANSWER_SIZES, notes,
+                          what=f"{q.card_id} answer", one=True)
 
-    def list_slides(self, title: str, items: list[list[Run]], notes: list[str]) -> None:
+    def list_slides(self, title: str, items: list[list[Run]], notes: list[str],
+                    sizes=LIST_SIZES) -> None:
         def paras(size: float) -> list[Para]:
             return [bullet([replace(r, size=size) for r in runs], size) for runs in items]
 
-        self.paged_slides("Bullets", title, paras, LIST_SIZES, notes, what=title)
+        self.paged_slides("Bullets", title, paras, sizes, notes, what=title)
 
-    def discussion_slides(self) -> None:
-        items, notes = [], ["Open questions for the room; the answers, if the room is stuck:"]
-        for q in self.topic.questions:
-            if q.follow_ups:
-                f = q.follow_ups[0]
-                items.append([Run(f"{q.card_id}  ", 0, bold=True), *inline_runs(f.question, 0)])
-                notes.append(f"{q.card_id}: {f.question}\n    {f.answer}")
-        if not items:
-            items = [[Run("Which answer today surprised you, and why?", 0)],
-                     [Run("Where have you met these questions in real code?", 0)]]
-        self.list_slides("Discussion", items, notes)
+    def discussion_slides(self, questions=None) -> None:
+        """Two or three prompts: the first follow-up of the hardest questions, in deck order.
+        The notes give their answers, and the other follow-ups in reserve."""
+        questions = list(self.topic.questions if questions is None else questions)
+        asked = [q for q in questions if q.follow_ups]
+        picked = sorted(asked, key=lambda q: -q.difficulty_rank)[:DISCUSSION_PROMPTS]
+        picked = [q for q in asked if q in picked]
+        items = [[Run(f"{q.card_id}  ", 0, bold=True), *inline_runs(q.follow_ups[0].question, 0)]
+                 for q in picked]
+        notes = ["Open questions for the room; the answers, if the room is stuck:"]
+        notes += [f"{q.card_id}: {q.follow_ups[0].question}\n    {q.follow_ups[0].answer}"
+                  for q in picked]
+        reserve = [(q, f) for q in asked for f in q.follow_ups if f is not q.follow_ups[0]
+                   or q not in picked]
+        if reserve:
+            notes += ["", "In reserve, if time allows:"]
+            notes += [f"{q.card_id}: {f.question}\n    {f.answer}" for q, f in reserve]
+        if len(items) < 2:
+            items += [[Run("Which answer today surprised you, and why?", 0)],
+                      [Run("Where have you met these questions in real code?", 0)]][:2 - len(items)]
+        self.list_slides("Discussion", items, notes, sizes=ANSWER_SIZES)
 
     # ------------------------------------------------------------ code
 
