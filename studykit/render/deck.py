@@ -44,20 +44,26 @@ class CodeLayout:
 
 
 def build_deck(ctx: BuildContext, topic: Topic, template: Path) -> Deck:
-    """The topic's deck, built through python-pptx's internals where they may be used; where
-    not, or when they raise, through its public API (and `.element`), with `slower` saying
-    why. A fast path that failed part-way leaves a deck in no known state: it is built anew."""
+    """The topic's deck (see build_with)."""
+    return build_with(lambda fast: Deck(ctx, topic, template, fast=fast))
+
+
+def build_with(make) -> Deck:
+    """The deck `make(fast)` gives, built through python-pptx's internals where they may be
+    used; where not, or when they raise, through its public API (and `.element`), with
+    `slower` saying why. A fast path that failed part-way leaves a deck in no known state: it
+    is built anew."""
     slower = pptx_xml.unusable()
     if not slower:
         try:
-            deck = Deck(ctx, topic, template, fast=True)
+            deck = make(True)
             deck.build()
             return deck
         except KitError:
             raise
         except Exception as exc:   # noqa: BLE001 - the public path makes the same deck
             slower = internals_failed("python-pptx", exc)
-    deck = Deck(ctx, topic, template, fast=False)
+    deck = make(False)
     deck.slower = slower
     deck.build()
     return deck
@@ -68,17 +74,17 @@ class Deck(SlideWriter):
         super().__init__(template, fast, name=topic.dirname, footer_text=topic.title)
         self.ctx = ctx
         self.topic = topic
+        self.questions = topic.questions
         self.code_pt = 0
         self._code_region: tuple[Rect, Rect, float] | None = None
 
     # ------------------------------------------------------------ the deck
 
     def build(self) -> None:
-        questions = self.topic.questions
+        questions = self.questions
         self.code_pt = self.code_size(questions)
         self.title_slide()
-        self.list_slides("Agenda", [self.agenda_line(q) for q in questions],
-                         notes=self.agenda_notes())
+        self.agenda_slides()
         for q in questions:
             self.question_slide(q)
             self.answer_slides(q)
@@ -112,6 +118,10 @@ class Deck(SlideWriter):
         self.notes(slide, [f"Topic {t.position}: {t.title}.", markdown_text(t.intro),
                            f"{n} questions in this deck: {mix}."])
 
+    def agenda_slides(self) -> None:
+        self.list_slides("Agenda", [self.agenda_line(q) for q in self.questions],
+                         notes=self.agenda_notes())
+
     def agenda_line(self, q: Question) -> list[Run]:
         return [Run(f"{q.card_id}  ", 0, bold=True), *inline_runs(q.question, 0),
                 Run(f"  {DIFFICULTY_LETTERS[q.difficulty]}", 0, bold=True,
@@ -123,7 +133,7 @@ class Deck(SlideWriter):
                 "Difficulty letters: E easy, M medium, H hard, X expert."]
 
     def recap_notes(self) -> list[str]:
-        return [f"{q.card_id}: {q.summary}" for q in self.topic.questions]
+        return [f"{q.card_id}: {q.summary}" for q in self.questions]
 
     def question_slide(self, q: Question) -> None:
         slide = self.new_slide("Question")
@@ -196,10 +206,10 @@ class Deck(SlideWriter):
 
         self.paged_slides("Bullets", title, paras, sizes, notes, what=title)
 
-    def discussion_slides(self, questions=None) -> None:
+    def discussion_slides(self) -> None:
         """Two or three prompts: the first follow-up of the hardest questions, in deck order.
         The notes give their answers, and the other follow-ups in reserve."""
-        questions = list(self.topic.questions if questions is None else questions)
+        questions = list(self.questions)
         asked = [q for q in questions if q.follow_ups]
         picked = sorted(asked, key=lambda q: -q.difficulty_rank)[:DISCUSSION_PROMPTS]
         picked = [q for q in asked if q in picked]

@@ -69,7 +69,7 @@ class SlidesRenderer(Renderer):
             deck.prs.core_properties.created = deck.prs.core_properties.modified = made
             saved = io.BytesIO()
             deck.prs.save(saved)
-            write_output(target, _stamped_zip(saved.getvalue(), made))
+            write_output(target, stamped_zip(saved.getvalue(), made))
             record.record(target, key)
             paths.append(target)
             messages.extend(deck.messages)
@@ -90,7 +90,7 @@ class SlidesRenderer(Renderer):
         return (number, answered.question if answered else None, bank)
 
 
-def _stamped_zip(data: bytes, when: datetime) -> bytes:
+def stamped_zip(data: bytes, when: datetime) -> bytes:
     """The deck with every entry dated `when`: python-pptx dates them at the moment of saving,
     so two builds of the same deck would differ in their bytes. The entries, their order and
     their compression stay as they were."""
