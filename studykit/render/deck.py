@@ -257,7 +257,10 @@ class Deck(SlideWriter):
         as narrow as its longest line."""
         _, region, gap = self.code_region()
         lines = shown_lines(sample)
-        code_w = max(line_width(ln, size) for ln in lines) + 2 * INSET_X
+        # A character's width to spare: Impress wraps a line that fills its box exactly, even
+        # in a box that says not to wrap.
+        spare = line_width([(" ", ("", False, False))], size)
+        code_w = max(line_width(ln, size) for ln in lines) + 2 * INSET_X + spare
         code_h = len(lines) * line_pitch(size, CODE_FONT) + 2 * INSET_Y
         if code_w > region.w_pt or code_h > region.h_pt:
             return None
@@ -288,6 +291,7 @@ class Deck(SlideWriter):
             return CodeLayout(size, lines, out, Rect(region.x, region.y, code_emu, region.h),
                               Rect(region.x + region.w - side_emu, region.y, side_emu, region.h))
 
+        out_w += spare
         if out_w <= region.w_pt and (found := stacked()):
             return found
         if out_w <= side_emu / EMU_PER_PT and (found := beside()):
