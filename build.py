@@ -276,6 +276,53 @@ def slides(project: Project, topics, difficulties, numbers):
     _render(project, "slides", _selection(topics, difficulties, numbers), {})
 
 
+@cli.command()
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--pick", type=click.IntRange(1, 30), default=None, metavar="N",
+              help="Write a new session file of N questions chosen at random, then build it.")
+@click.option("--seed", type=int, default=None, help="With --pick: the same seed, the same pick.")
+@click.option("--title", default=None, help="With --pick: the session's title.")
+@click.option("--date", "when", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="With --pick: the session's date (default: today).")
+@filter_options
+@click.pass_obj
+def session(project: Project, file, pick, seed, title, when, topics, difficulties, numbers):
+    """Build a session: deck, handout and answer key (output/sessions/). With --pick, first
+    write the session file (FILE, or sessions/<date>-<title>.toml) from a random pick."""
+    from datetime import date
+
+    from studykit.sessions import pick as pick_numbers
+    from studykit.sessions import read_sessions, sessions_dir, slug, write_session
+
+    project.hold()
+    if pick is None:
+        if file is None:
+            raise click.UsageError("give a session FILE, or --pick N to choose one")
+        if topics or difficulties or numbers or seed is not None or title or when:
+            raise click.UsageError("--seed, --title, --date, --topic, --difficulty and "
+                                   "--numbers choose questions with --pick only")
+    else:
+        pool = project.load(_selection(topics, difficulties, numbers))
+        chosen = pick_numbers(pool, pick, 0 if seed is None else seed)
+        if not chosen:
+            raise KitError("--pick: no answered question matches the topics, difficulties "
+                           "and numbers asked for")
+        if len(chosen) < pick:
+            click.echo(f"--pick: only {len(chosen)} question(s) match; the session has them "
+                       "all", err=True)
+        day = when.date() if when else date.today()
+        title = title or f"Mock interview, {len(chosen)} questions"
+        file = file or sessions_dir(project.content_dir) / f"{day.isoformat()}-{slug(title)}.toml"
+        if file.exists():
+            raise KitError(f"{file} exists; give another FILE or --title")
+        write_session(file, title, day, chosen)
+        click.echo(f"wrote {file}: questions {', '.join(map(str, chosen))}")
+    # Checked before any sample runs: an unknown number fails at once, with its line.
+    [plan] = read_sessions([file], project.load())
+    _render(project, "sessions", Selection(numbers=frozenset(plan.numbers)),
+            {"files": (str(file),)})
+
+
 @cli.command(name="all", hidden=True)
 @click.pass_obj
 def build_all(project: Project):

@@ -28,6 +28,7 @@ RENDERERS = {
     "handbook": "studykit.render.handbook:HandbookRenderer",
     "flashcards": "studykit.render.flashcards:FlashcardRenderer",
     "slides": "studykit.render.slides:SlidesRenderer",
+    "sessions": "studykit.render.sessions:SessionsRenderer",
 }
 
 

@@ -61,6 +61,7 @@ SAMPLE_KEYS = {
     "raises": (STR, False),
     "slide": (BOOL, False),
     "card": (BOOL, False),
+    "slide_lines": (STR, False),
     "code": (STR, True),
     "output": (STR, True),
 }
@@ -596,6 +597,7 @@ def _check_sample(fc: _FileChecker, i: int, s: dict, check_syntax: bool) -> Samp
     if "raises" in s and not _EXCEPTION_NAME.match(s["raises"]):
         fc.add(prefix + ("raises",), f"{s['raises']!r} is not an exception class name "
                "(for example 'KeyError')")
+    slide_lines = _slide_lines(fc, prefix, s.get("slide_lines"), len(code.splitlines()))
     here = Version(".".join(map(str, sys.version_info[:3])))
     if check_syntax and code.strip() and (spec is None or here in spec):
         try:
@@ -609,5 +611,36 @@ def _check_sample(fc: _FileChecker, i: int, s: dict, check_syntax: bool) -> Samp
     return Sample(
         title=s["title"], code=code, output=s["output"], raises=s.get("raises"),
         python=s.get("python"), slide=s.get("slide", True), card=s.get("card", False),
-        index=i, line=fc.locator.line("samples", i) or 0, code_line=code_line or 0,
+        slide_lines=slide_lines, index=i, line=fc.locator.line("samples", i) or 0, code_line=code_line or 0,
     )
+
+
+_RANGE = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$")
+
+
+def _slide_lines(fc: _FileChecker, prefix: tuple, text: str | None,
+                 count: int) -> tuple[tuple[int, int], ...]:
+    """`slide_lines = "1-12, 18-24"`: the code lines a slide shows, as (first, last) ranges."""
+    if text is None:
+        return ()
+    key = prefix + ("slide_lines",)
+    ranges: list[tuple[int, int]] = []
+    for part in text.split(","):
+        m = _RANGE.match(part)
+        if not m:
+            fc.add(key, f"{part.strip()!r} is not a line or a range of lines; write for example "
+                   "'1-12, 18-24'")
+            return ()
+        first, last = int(m.group(1)), int(m.group(2) or m.group(1))
+        if not 1 <= first <= last <= count:
+            fc.add(key, f"{part.strip()!r} is outside the code's lines 1-{count}")
+            return ()
+        if ranges and first <= ranges[-1][1] + 1:
+            fc.add(key, f"{part.strip()!r} overlaps or touches the range before it, or comes "
+                   "before it: list ranges in order with a gap between")
+            return ()
+        ranges.append((first, last))
+    if ranges == [(1, count)]:
+        fc.add(key, "shows every line; remove the key")
+        return ()
+    return tuple(ranges)

@@ -28,6 +28,8 @@ class Sample:
     python: str | None = None
     slide: bool = True
     card: bool = False
+    # 1-based (first, last) line ranges a slide shows, in order; () shows every line.
+    slide_lines: tuple[tuple[int, int], ...] = ()
     index: int = 0
     # Line of the sample's `[[samples]]` header and of its `code` value, for messages.
     line: int = 0

@@ -236,6 +236,9 @@ def _render_in_parallel(project: "Project", done: BuildReport, options: dict[str
     started."""
     kit, report = done.kit, done.check
     renderers = _renderers(project, RENDERERS, options, events, done)
+    # An output with no files to make (no session plans) has no place in the build.
+    renderers = {name: r for name, r in renderers.items()
+                 if r.targets(project.context(kit, report))}
     built, stale = {}, []
     for name, renderer in renderers.items():
         built[name] = renderer.built(project.context(kit, report))

@@ -126,8 +126,9 @@ def test_full_build_renders_everything_in_parallel_and_reports_a_failed_output(b
     code = "\n".join(f"print({i})  # line {i}" for i in range(45))
     output = "\n".join(str(i) for i in range(45))
     text = path.read_text().replace('title = "Separators"\ncard = true', 'title = "Separators"')
+    # Off the slides: a sample too long for one slide would fail the decks too.
     path.write_text(text + f"\n[[samples]]\ntitle = \"Too long for a card\"\ncard = true\n"
-                           f"code = '''\n{code}\n'''\noutput = '''\n{output}\n'''\n")
+                           f"slide = false\ncode = '''\n{code}\n'''\noutput = '''\n{output}\n'''\n")
     result = run(bank)
     assert result.exit_code == 3, result.output
     assert "Q2 (front) does not fit a 8up card" in result.output

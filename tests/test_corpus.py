@@ -33,7 +33,8 @@ def test_the_corpus_covers_every_kind_of_mistake():
             "sample-syntax-error", "empty-code-block", "not-utf8",
             "topic-folder-without-topic-toml", "markdown-image", "control-character",
             "figure-missing-alt", "figure-broken-dot", "figure-unknown-kind",
-            "figure-unknown-key", "figure-after-not-in-answer"} <= set(CASES)
+            "figure-unknown-key", "figure-after-not-in-answer",
+            "bad-slide-lines"} <= set(CASES)
 
 
 @pytest.mark.parametrize("name", CASES)

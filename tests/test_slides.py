@@ -81,8 +81,13 @@ def test_every_answered_question_is_asked_then_answered(decks):
             assert "Think about it" in shape(asked, "Cue").text_frame.text
             answer = slides[i + 1]
             assert shape(answer, "Title").text_frame.text == f"{q.card_id} · Answer"
-            body = shape(answer, "Body").text_frame.text
-            assert q.summary in body and all(p in body for p in q.key_points)
+            body = [p.text for p in shape(answer, "Body").text_frame.paragraphs]
+            # The question as an italic subtitle, then the key points; the summary is spoken.
+            assert body == [q.question, *q.key_points[:4]]
+            assert all(r.font.italic for r in shape(answer, "Body").text_frame.paragraphs[0].runs)
+            notes = answer.notes_slide.notes_text_frame.text
+            assert notes.index("Talking points:") < notes.index(q.summary) \
+                < notes.index("A strong answer covers:") < notes.index("Full answer")
             code = [s for s in slides[i + 2:i + 2 + len(q.samples)]
                     if s.slide_layout.name == "Code"]
             assert len(code) == sum(s.slide for s in q.samples)
@@ -165,7 +170,8 @@ def test_footer_and_slide_number_on_every_content_slide(decks):
         assert 'type="slidenum"' in number._element.xml
 
 
-def _bank_with_long_sample(bank: Path) -> Path:
+def _bank_with_long_sample(bank: Path, slide_lines: str | None = None) -> Path:
+    shows = f'slide_lines = "{slide_lines}"\n' if slide_lines else ""
     blocks = "\n\n".join("\n".join(b) for b in LONG_BLOCKS)
     output = "".join(f"{i}\n" for i in range(3))
     (bank / "02-beta/006-sum.toml").write_text(f'''number = 6
@@ -177,7 +183,7 @@ key_points = ["One plus one", "is two", "always"]
 
 [[samples]]
 title = "Long arithmetic"
-code = \'\'\'
+{shows}code = \'\'\'
 {blocks}
 for i in range(3):
     print(i)
@@ -188,31 +194,64 @@ output = \'\'\'
     return bank
 
 
-def test_long_code_continues_at_blank_lines_never_below_the_minimum(bank, tmp_path):
+def test_a_sample_too_long_for_one_slide_fails_the_build_naming_it(bank, tmp_path):
     result = _build(_bank_with_long_sample(bank), tmp_path / "out", tmp_path / "cache",
-                    "--topic", "beta", "--verbose")
+                    "--topic", "beta")
+    assert result.exit_code != 0
+    assert "Traceback" not in result.output
+    assert ("02-beta/006-sum.toml:" in result.output and "samples[0] 'Long arithmetic'" in
+            result.output and "two slides" in result.output and "slide_lines" in result.output)
+    assert not (tmp_path / "out/slides/02-beta.pptx").exists()
+
+
+def test_slide_lines_put_a_long_sample_on_one_slide_with_an_elision_mark(bank, tmp_path):
+    # Blocks are lines 1-9, 11-19, 21-29 and 31-39; the loop is 40-41.
+    content = _bank_with_long_sample(bank, slide_lines="1-9, 31-41")
+    result = _build(content, tmp_path / "out", tmp_path / "cache", "--topic", "beta")
     assert result.exit_code == 0, result.output
-    assert "split over" in result.output
     prs = Presentation(str(tmp_path / "out/slides/02-beta.pptx"))
-    parts = [s for s in prs.slides if "Long arithmetic" in shape(s, "Title").text_frame.text]
-    n = len(parts)
-    assert n >= 2
-    code_lines = []
-    for k, slide in enumerate(parts, 1):
-        assert shape(slide, "Title").text_frame.text.endswith(f"({k}/{n})")
-        lines = [p.text for p in shape(slide, "Code").text_frame.paragraphs]
-        # Each slide starts a block: the split fell on a blank line.
-        assert lines[0] in [b[0] for b in LONG_BLOCKS] + ["for i in range(3):"]
-        assert lines[-1].strip()
-        code_lines += lines
-        sizes = {r.font.size.pt for p in shape(slide, "Code").text_frame.paragraphs
-                 for r in p.runs}
-        assert min(sizes) >= 14
-        assert slide.notes_slide.notes_text_frame.text.strip()
-    assert [ln for ln in code_lines] == [ln for b in LONG_BLOCKS for ln in b] + \
+    [slide] = [s for s in prs.slides if "Long arithmetic" in shape(s, "Title").text_frame.text]
+    lines = [p.text for p in shape(slide, "Code").text_frame.paragraphs]
+    assert lines == LONG_BLOCKS[0] + ["# … 21 lines not shown"] + LONG_BLOCKS[3] + \
         ["for i in range(3):", "    print(i)"]
-    assert "Output" in shape(parts[-1], "Output").text_frame.text
+    assert "0\n1\n2" in shape(slide, "Output").text_frame.text
+    notes = slide.notes_slide.notes_text_frame.text
+    assert "Left out on the slide" in notes and "a1_0 = 0 + 1" in notes
+    assert "a0_0" not in notes.split("Left out on the slide")[1]
     assert overflows(prs) == []
+    # The whole sample still runs: the checker ignores slide_lines.
+    assert "failed    0" in result.output
+
+
+def test_one_code_size_per_deck_the_largest_that_fits_every_sample(bank, tmp_path):
+    from studykit.render.deck import Deck
+
+    content = _bank_with_long_sample(bank, slide_lines="1-9, 31-41")
+    result = _build(content, tmp_path / "out", tmp_path / "cache", "--topic", "beta")
+    assert result.exit_code == 0, result.output
+    prs = Presentation(str(tmp_path / "out/slides/02-beta.pptx"))
+    sizes = {r.font.size.pt for s in prs.slides if s.slide_layout.name == "Code"
+             for p in shape(s, "Code").text_frame.paragraphs for r in p.runs}
+    assert len(sizes) == 1 and min(sizes) >= 14
+    topic = load_kit(content).topics[1]
+    deck = Deck(None, topic, Path("templates/slides/theme.pptx"))
+    largest = [deck.largest_code_size(q, smp) for q in topic.questions for smp in q.samples]
+    # The short sample alone would be set larger: the long one holds the deck down.
+    assert sizes == {min(largest)} and max(largest) > min(largest)
+    assert f"02-beta.pptx: {len(prs.slides)} slides, code at {min(largest)} pt" in result.output
+
+
+def test_every_code_slide_reveals_its_output_on_a_click(decks):
+    for path in decks.iterdir():
+        for slide in Presentation(str(path)).slides:
+            if slide.slide_layout.name != "Code":
+                continue
+            output_id = str(shape(slide, "Output").shape_id)
+            el = slide.element
+            assert el.xpath(".//p:timing//p:cTn[@nodeType='clickEffect'][@presetClass='entr']")
+            assert el.xpath(".//p:timing//p:spTgt/@spid") == [output_id]
+            assert el.xpath(".//p:bldLst/p:bldP/@spid") == [output_id]
+            assert "ask what it prints" in slide.notes_slide.notes_text_frame.text
 
 
 def _kit_of(tmp_path: Path, change) -> Kit:
@@ -320,8 +359,31 @@ def test_an_edit_rebuilds_only_the_deck_that_shows_it(tmp_path):
     assert "1 deck(s) unchanged, not rebuilt" in result.output
     assert (beta.stat().st_mtime_ns, beta.read_bytes()) == before[beta]
     assert alpha.stat().st_mtime_ns != before[alpha][0]
-    assert "Reworded." in " ".join(slide_text(s) for s in Presentation(alpha).slides)
+    assert "Reworded." in " ".join(s.notes_slide.notes_text_frame.text
+                                   for s in Presentation(alpha).slides)
     # A deck deleted by hand is built again even though its content did not change.
     beta.unlink()
     _build(content, out, cache)
     assert beta.exists()
+
+
+def test_answer_slides_show_four_key_points_and_discussion_two_or_three_prompts(tmp_path):
+    extra = ("a fifth point, said aloud", "a sixth point, said aloud")
+
+    def longer(q: Question) -> Question:
+        return replace(q, key_points=q.key_points + ("a fourth point",) + extra)
+
+    kit = _kit_of(tmp_path, longer)
+    [path] = SlidesRenderer().render(BuildContext(kit=kit, report=None, out_dir=tmp_path)).paths
+    prs = Presentation(str(path))
+    answers = [s for s in prs.slides if shape(s, "Title").text_frame.text.endswith("Answer")]
+    assert answers
+    for slide in answers:
+        paras = shape(slide, "Body").text_frame.paragraphs
+        assert len(paras) == 1 + 4
+        assert not any(e in p.text for p in paras for e in extra)
+        assert min(r.font.size.pt for p in paras[1:] for r in p.runs) >= 22
+        talking = slide.notes_slide.notes_text_frame.text.split("A strong answer covers:")[0]
+        assert all(e in talking for e in extra)
+    [discussion] = [s for s in prs.slides if shape(s, "Title").text_frame.text == "Discussion"]
+    assert 2 <= len(shape(discussion, "Body").text_frame.paragraphs) <= 3

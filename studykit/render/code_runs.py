@@ -65,3 +65,27 @@ def highlighted_lines(code: str) -> list[Line]:
 def line_width(line: Line, size: float) -> float:
     return sum(text_width(text, size, CODE_FONT, b, i) for text, (_, b, i) in line)
 
+
+
+def shown_lines(sample) -> list[Line]:
+    """The lines of a sample its slide shows: all of them, or the ranges its `slide_lines`
+    names, each gap replaced by one line marking what is left out."""
+    lines = highlighted_lines(sample.code)
+    if not sample.slide_lines:
+        return lines
+    shown: list[Line] = []
+    mark = token_style(Comment)
+    pos = 1
+    for first, last in list(sample.slide_lines) + [(len(lines) + 1, len(lines))]:
+        if first > pos:
+            hidden = first - pos
+            # Indented as the next line shown (or the last one hidden), so the mark sits in
+            # the block it stands for.
+            near = lines[first - 1] if first <= len(lines) else lines[first - 2]
+            text = "".join(t for t, _ in near)
+            indent = text[:len(text) - len(text.lstrip())]
+            shown.append([(f"{indent}# … {hidden} line{'s' if hidden > 1 else ''} not shown",
+                           mark)])
+        shown.extend(lines[first - 1:last])
+        pos = last + 1
+    return shown

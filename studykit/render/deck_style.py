@@ -17,10 +17,16 @@ DECK_TITLE_SIZES = (48, 44, 40, 36, 32)
 QUESTION_SIZES = (40, 36, 32, 28, 24)
 BODY_SIZES = (24, 22, 20)
 LIST_SIZES = (22, 20)
+# An answer slide: at most this many key points, large enough to read from the back.
+ANSWER_BULLETS = 4
+ANSWER_SIZES = (28, 26, 24, 22)
+DISCUSSION_PROMPTS = 3
+# A deck sets all its code at one of these: the largest at which every sample fits its slide.
 CODE_SIZES = tuple(range(22, CODE_MIN - 1, -1))
-# Code is split over slides rather than set below this; a width-bound sample may go lower.
-CODE_SPLIT_SIZE = 16
-CODE_ONE_SLIDE_FLOOR = CODE_MIN
+# A code slide's title is kept to one line, so the code has the room below it.
+CODE_TITLE_SIZES = (26, 24, 22, 20)
+# The code and output panels' text insets, points.
+CODE_INSET_X, CODE_INSET_Y = 0.15 * 72, 0.1 * 72
 
 MUTED = "5B6577"
 CUE = "D9480F"

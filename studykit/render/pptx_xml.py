@@ -14,7 +14,7 @@ which needs no guard. What goes further, each much faster than the public way:
   templates/slides/build_theme.py also writes it (`set_theme_xml`), for which python-pptx has no
   public way at all: that script runs only where `unusable()` says nothing.
 Each is used only when `unusable()` says nothing; otherwise, or when one raises, the deck is
-built again through the public API (see deck.build_deck), which makes the same deck, slower.
+built again through the public API (see deck.build_with), which makes the same deck, slower.
 """
 from __future__ import annotations
 

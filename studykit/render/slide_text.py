@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from ..markdown import parse
 from .deck_style import CODE_FONT
 from .pptx_text import Para, Run, line_pitch
+
 
 def inline_runs(text: str, size: float) -> list[Run]:
     """Plain-text fields with `backticks` as code: the quoted parts set in the code font."""
@@ -70,3 +73,8 @@ def markdown_text(text: str) -> str:
         elif t in ("paragraph_close", "heading_close") and not lists:
             out.append("")
     return "\n".join(out).strip()
+
+
+def summary_sentences(text: str) -> list[str]:
+    """A summary's sentences, for talking points (a full stop inside `code` does not end one)."""
+    return [p for p in re.split(r"(?<=[.!?])\s+(?=[A-Z`_(])", text.strip()) if p]

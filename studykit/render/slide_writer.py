@@ -266,8 +266,10 @@ class SlideWriter:
         raise RenderError(f"{self.name}: {what} does not fit its box even at "
                           f"{sizes[-1]} pt: {paras_text(paras)[:80]!r}")
 
-    def paged_slides(self, layout_name: str, title: str, paras_for, sizes, notes, what: str):
-        """Body text on as many slides as it needs, each continuation titled (k/n)."""
+    def paged_slides(self, layout_name: str, title: str, paras_for, sizes, notes, what: str,
+                     one: bool = False):
+        """Body text on as many slides as it needs, each continuation titled (k/n); with
+        `one`, on one slide or not at all."""
         layout = self.layouts_get(layout_name)
         r = self.layout_rect(layout, 1)
         pages = None
@@ -276,6 +278,9 @@ class SlideWriter:
             if Box(paras, r.w_pt, r.h_pt, font=self.text_font).fits():
                 pages = [paras]
                 break
+        if pages is None and one:
+            raise RenderError(f"{self.name}: {what} does not fit one slide even at "
+                              f"{sizes[-1]} pt")
         if pages is None:
             pages = fit_pages(paras_for(sizes[-1]), r, what, self.text_font)
         total = len(pages)

@@ -104,3 +104,47 @@ def write_paras(txBody, paras: list[Para], box: Box, wrap: bool = True,
         # An empty line keeps its height only if the end mark carries the size.
         etree.SubElement(p, qn("a:endParaRPr"), lang="en-US", sz=str(round(size * 100)),
                          dirty="0")
+
+
+def reveal_on_click(sld, sp) -> None:
+    """Make the shape `sp` of the slide `sld` appear on the first click: the "Appear" entrance
+    effect as PowerPoint writes it, which PowerPoint and LibreOffice Impress both play (a
+    PDF or a printout shows the slide as it ends, with the shape)."""
+    spid = next(sp.iter(C_NV_PR)).get("id")
+
+    def node(parent, tag: str, **attrs):
+        return etree.SubElement(parent, qn(tag), {k.replace("_", ""): v for k, v in attrs.items()})
+
+    def ctn(parent, ctn_id: int, delay: str | None = None, **attrs):
+        c = node(parent, "p:cTn", id=str(ctn_id), **attrs)
+        if delay is not None:
+            node(node(c, "p:stCondLst"), "p:cond", delay=delay)
+        return c
+
+    for old in sld.findall(qn("p:timing")):
+        sld.remove(old)
+    timing = etree.Element(qn("p:timing"))
+    # After cSld and clrMapOvr (and a transition), before extLst: the schema's order.
+    after = [c for c in sld if c.tag in (qn("p:cSld"), qn("p:clrMapOvr"), qn("p:transition"))]
+    if after:
+        after[-1].addnext(timing)
+    else:
+        sld.append(timing)
+    root = ctn(node(node(timing, "p:tnLst"), "p:par"), 1, dur="indefinite", restart="never",
+               nodeType="tmRoot")
+    seq = node(node(root, "p:childTnLst"), "p:seq", concurrent="1", nextAc="seek")
+    main = ctn(seq, 2, dur="indefinite", nodeType="mainSeq")
+    click = ctn(node(node(main, "p:childTnLst"), "p:par"), 3, delay="indefinite", fill="hold")
+    group = ctn(node(node(click, "p:childTnLst"), "p:par"), 4, delay="0", fill="hold")
+    effect = ctn(node(node(group, "p:childTnLst"), "p:par"), 5, delay="0", presetID="1",
+                 presetClass="entr", presetSubtype="0", fill="hold", grpId="0",
+                 nodeType="clickEffect")
+    behaviour = node(node(node(effect, "p:childTnLst"), "p:set"), "p:cBhvr")
+    ctn(behaviour, 6, delay="0", dur="1", fill="hold")
+    node(node(behaviour, "p:tgtEl"), "p:spTgt", spid=spid)
+    node(node(behaviour, "p:attrNameLst"), "p:attrName").text = "style.visibility"
+    node(node(behaviour.getparent(), "p:to"), "p:strVal", val="visible")
+    for cond_list, event in (("p:prevCondLst", "onPrev"), ("p:nextCondLst", "onNext")):
+        cond = node(node(seq, cond_list), "p:cond", evt=event, delay="0")
+        node(node(cond, "p:tgtEl"), "p:sldTgt")
+    node(node(timing, "p:bldLst"), "p:bldP", spid=spid, grpId="0", animBg="1")

@@ -70,11 +70,12 @@ class SlidesRenderer(Renderer):
             deck.prs.core_properties.created = deck.prs.core_properties.modified = made
             saved = io.BytesIO()
             deck.prs.save(saved)
-            write_output(target, _stamped_zip(saved.getvalue(), made))
+            write_output(target, stamped_zip(saved.getvalue(), made))
             record.record(target, key)
             paths.append(target)
             messages.extend(deck.messages)
-            messages.append(f"{target.name}: {len(deck.prs.slides)} slides")
+            messages.append(f"{target.name}: {len(deck.prs.slides)} slides, code at "
+                            f"{deck.code_pt} pt")
         record.save()
         messages += self.slower_note([deck for _, _, deck in decks], "python-pptx")
         if kept:
@@ -90,7 +91,7 @@ class SlidesRenderer(Renderer):
         return (number, answered.question if answered else None, entry.question if entry else None)
 
 
-def _stamped_zip(data: bytes, when: datetime) -> bytes:
+def stamped_zip(data: bytes, when: datetime) -> bytes:
     """The deck with every entry dated `when`: python-pptx dates them at the moment of saving,
     so two builds of the same deck would differ in their bytes. The entries, their order and
     their compression stay as they were."""
