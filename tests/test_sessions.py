@@ -13,7 +13,7 @@ import build
 def _run(bank: Path, *args: str, cache: Path | None = None):
     cache = cache or bank.parent / "cache"
     return CliRunner().invoke(build.cli, ["--content", str(bank), "--output",
-                                          str(bank.parent / "out"), "session", *args],
+                                          str(bank.parent / "out"), "--verbose", "session", *args],
                               env={"KIT_CACHE_DIR": str(cache)})
 
 
@@ -116,14 +116,14 @@ def test_editing_one_answer_rebuilds_only_the_sessions_that_use_it(built, bank):
     for plan in (other, out.parent.parent / "sessions" / "plan.toml"):
         assert _run(bank, str(plan)).exit_code == 0
     # A full build takes every plan in sessions/.
-    full = CliRunner().invoke(build.cli, ["--content", str(bank), "--output", str(out.parent)],
+    full = CliRunner().invoke(build.cli, ["--content", str(bank), "--output", str(out.parent), "--verbose"],
                               env={"KIT_CACHE_DIR": str(bank.parent / "cache")})
     assert full.exit_code == 0, full.output
     before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
     assert len(before) == 6
     q5 = bank / "02-beta" / "005-exceptions.toml"
     q5.write_text(q5.read_text().replace('summary = "', 'summary = "Reworded. ', 1))
-    full = CliRunner().invoke(build.cli, ["--content", str(bank), "--output", str(out.parent)],
+    full = CliRunner().invoke(build.cli, ["--content", str(bank), "--output", str(out.parent), "--verbose"],
                               env={"KIT_CACHE_DIR": str(bank.parent / "cache")})
     assert full.exit_code == 0, full.output
     assert "1 session(s) unchanged, not rebuilt" in full.output

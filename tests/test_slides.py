@@ -207,7 +207,7 @@ def test_a_sample_too_long_for_one_slide_fails_the_build_naming_it(bank, tmp_pat
 def test_slide_lines_put_a_long_sample_on_one_slide_with_an_elision_mark(bank, tmp_path):
     # Blocks are lines 1-9, 11-19, 21-29 and 31-39; the loop is 40-41.
     content = _bank_with_long_sample(bank, slide_lines="1-9, 31-41")
-    result = _build(content, tmp_path / "out", tmp_path / "cache", "--topic", "beta")
+    result = _build(content, tmp_path / "out", tmp_path / "cache", "--topic", "beta", "--verbose")
     assert result.exit_code == 0, result.output
     prs = Presentation(str(tmp_path / "out/slides/02-beta.pptx"))
     [slide] = [s for s in prs.slides if "Long arithmetic" in shape(s, "Title").text_frame.text]
@@ -227,7 +227,7 @@ def test_one_code_size_per_deck_the_largest_that_fits_every_sample(bank, tmp_pat
     from studykit.render.deck import Deck
 
     content = _bank_with_long_sample(bank, slide_lines="1-9, 31-41")
-    result = _build(content, tmp_path / "out", tmp_path / "cache", "--topic", "beta")
+    result = _build(content, tmp_path / "out", tmp_path / "cache", "--topic", "beta", "--verbose")
     assert result.exit_code == 0, result.output
     prs = Presentation(str(tmp_path / "out/slides/02-beta.pptx"))
     sizes = {r.font.size.pt for s in prs.slides if s.slide_layout.name == "Code"
