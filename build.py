@@ -242,12 +242,15 @@ def _render(project: Project, name: str, selection: Selection, options: dict) ->
 
 @cli.command()
 @click.option("--paper", type=click.Choice(["a4", "letter"]), default="a4", show_default=True)
+@click.option("--edition", type=click.Choice(["full", "core"]), default="full", show_default=True,
+              help="core: per question only the short answer, key points, pitfalls and follow-ups.")
 @verbose_option
 @filter_options
 @click.pass_obj
-def handbook(project: Project, paper, topics, difficulties, numbers):
-    """Render the printed handbook (output/handbook.pdf)."""
-    _render(project, "handbook", _selection(topics, difficulties, numbers), {"paper": paper})
+def handbook(project: Project, paper, edition, topics, difficulties, numbers):
+    """Render the printed handbook (output/handbook.pdf; the core edition handbook-core.pdf)."""
+    _render(project, "handbook", _selection(topics, difficulties, numbers),
+            {"paper": paper, "edition": edition})
 
 
 @cli.command()

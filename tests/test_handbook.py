@@ -8,6 +8,7 @@ made for the handbook (long lines, non-Latin text, every part of an answer); mos
 from __future__ import annotations
 
 import io
+from collections import Counter
 import os
 import re
 import shutil
@@ -25,9 +26,10 @@ from studykit.api import Project
 from studykit.model import DESCRIBED_VERSIONS
 from studykit.render.base import TEMPLATES_DIR, BuildContext, forced_public
 from studykit.workers import InlineExecutor
-from studykit.render.handbook import (CODE_COLUMNS, LIST_COLUMNS, MARGIN_BOTTOM, MARKS, PAPERS,
-                                      PRINTABLE_INSET, QUOTE_COLUMNS, TEXT_WIDTH,
-                                      HandbookRenderer, _and_list, markdown_html)
+from studykit.render.handbook import (CODE_COLUMNS, KEEP_LINES, LIST_COLUMNS, MARGIN_BOTTOM,
+                                      MARGIN_TOP, MARKS, PAPERS, PRINTABLE_INSET, QUOTE_COLUMNS,
+                                      TEXT_WIDTH, HandbookRenderer, _and_list, markdown_html,
+                                      study_plan)
 from studykit.render.partcache import PartCache
 from studykit.render.partschedule import lay_out
 from studykit.render.weasy_internals import _walk
@@ -46,7 +48,8 @@ def _build(root: Path, *args: str) -> Path:
                     "handbook", *args],
         env={"KIT_CACHE_DIR": str(root / "cache")})
     assert result.exit_code == 0, result.output
-    name = "handbook-letter.pdf" if "letter" in args else "handbook.pdf"
+    name = ("handbook" + ("-core" if "core" in args else "")
+            + ("-letter" if "letter" in args else "") + ".pdf")
     assert f"wrote {root / 'out' / name}" in result.output
     return root / "out" / name
 
@@ -218,7 +221,8 @@ def test_no_version_is_named_as_unexecuted_when_every_one_ran():
                              autoescape=True)
     common = dict(title="T", subtitle="S", interpreters=["CPython 3.10.0"], build_date="d",
                   described="CPython 3.10 to 3.15", answered=0, total=0, levels=[], chapters=[],
-                  letters={}, marks={}, page_of=lambda anchor: "")
+                  letters={}, marks={}, page_of=lambda anchor: "", first_number=2,
+                  last_number=3, plan=[], edition="full")
     every = _norm(re.sub(r"<[^>]+>", " ", env.get_template("front.html.j2").render(
         **common, not_run="")))
     assert "Describes CPython 3.10 to 3.15" in every
@@ -294,7 +298,7 @@ def _link_entries(page) -> list[tuple[str, int | None, Rect]]:
 def test_internal_links_land_on_their_target(pdf, kit):
     headings = _heading_pages(pdf, kit)
     titles = {"guide": "How to use this guide", "contents": "Contents",
-              "index": "Index of questions by difficulty", "checklist": "Progress checklist"}
+              "checklist": "Progress checklist"}
     seen, numbered = set(), 0
     for page in pdf:
         for dest, target, area in _link_entries(page):
@@ -315,8 +319,8 @@ def test_internal_links_land_on_their_target(pdf, kit):
             numbered += 1
             seen.add(dest)
     assert {f"q{q.number}" for q in kit.questions} <= seen
-    assert {"guide", "index", "checklist"} <= seen
-    assert numbered >= 3 * len(kit.questions)   # contents, chapter opener, index at least
+    assert {"guide", "checklist"} <= seen
+    assert numbered >= 2 * len(kit.questions)   # contents and checklist
 
 
 def test_see_also_shows_number_and_page_and_links_only_within_the_book(pdf, kit):
@@ -381,7 +385,8 @@ def test_wrapped_answer_code_keeps_its_indentation(pdf):
     lines = _lines(page)
     start = next(i for i, line in enumerate(lines) if "some_function_name" in line["text"])
     first, cont = lines[start], lines[start + 1]
-    assert cont["text"].lstrip().startswith("third_argument")
+    # The continuation row starts with a word the line could not hold.
+    assert cont["text"].lstrip().startswith(("third_argument", "fourth_argument"))
     def_line = next(line for line in lines if line["text"].startswith("def f"))
     # "    result = ..." is indented by four columns; its continuation starts further right.
     start_x = next(c.bbox.x0 for c in first["chars"] if not c.c.isspace())
@@ -389,12 +394,23 @@ def test_wrapped_answer_code_keeps_its_indentation(pdf):
     assert next(c.bbox.x0 for c in cont["chars"] if not c.c.isspace()) > start_x
 
 
-def test_headings_never_end_a_page_and_code_blocks_stay_whole(pdf, kit):
+def _starts_with(pdf, title: str) -> int:
+    return next(p.number for p in pdf if _sorted_text(p).startswith(title))
+
+
+def _top_margin(page) -> str:
+    return _norm(page.textbox(Rect(0, 0, page.rect.width, MARGIN_TOP * PT_PER_MM)))
+
+
+def _bottom_margin(page) -> str:
+    return _norm(page.textbox(Rect(0, page.rect.height - MARGIN_BOTTOM * PT_PER_MM,
+                                   page.rect.width, page.rect.height)))
+
+
+def test_headings_never_end_a_page(pdf, kit):
     headings = _heading_pages(pdf, kit)
     first = min(headings.values()) - 1
-    index = next(p.number for p in pdf
-                 if _sorted_text(p).startswith("Index of questions by difficulty"))
-    for page in list(pdf)[first:index]:
+    for page in list(pdf)[first:_starts_with(pdf, "Progress checklist")]:
         body = [line for line in _lines(page)
                 if line["bbox"].y1 < page.rect.height - MARGIN_BOTTOM * PT_PER_MM]
         last = max(body, key=lambda line: line["bbox"].y1)
@@ -402,13 +418,80 @@ def test_headings_never_end_a_page_and_code_blocks_stay_whole(pdf, kit):
         # bold sans; body text is serif or monospace.
         assert last["fonts"] != {"Noto-Sans-Bold"}, \
             f"page {page.number + 1} ends on the heading {last['text']!r}"
-    for q in kit.questions:
-        for n, s in enumerate(q.samples, start=1):
-            if len(s.code.splitlines()) > 40:
-                continue   # longer than a page: it may split
-            title = f"Sample {n}: {s.title}"
-            page = next(p for p in list(pdf)[headings[q.number]:] if title in _norm(p.text()))
-            assert _norm(s.code) in _norm(page.text()), f"{q.number} {title!r} is split"
+
+
+def test_a_sample_breaks_between_lines_with_three_each_side_and_a_mark_at_both_ends(pdf, kit):
+    # Sample 2 of question 4 is longer than a page: its code lines are "n += k  # step k ...".
+    on: dict[int, int] = {}
+    for page in pdf:
+        for line in _lines(page):
+            if re.search(r"# step \d+ of a sample", line["text"]):
+                on[page.number] = on.get(page.number, 0) + 1
+    assert sum(on.values()) == 70 and len(on) >= 2
+    pages = sorted(on)
+    assert pages == list(range(pages[0], pages[-1] + 1))
+    assert all(n >= KEEP_LINES for n in on.values()), on
+    for n in pages[:-1]:
+        assert "Sample 2 continues on the next page" in _bottom_margin(pdf[n]), n
+        assert "Sample 2 continued" in _top_margin(pdf[n + 1]), n + 1
+    # Nowhere else: a page that no sample runs off says nothing of the kind.
+    for page in pdf:
+        if page.number not in pages[:-1]:
+            assert "continues on the next page" not in _bottom_margin(page), page.number + 1
+        if page.number not in pages[1:]:
+            assert "continued" not in _top_margin(page), page.number + 1
+
+
+def _part_starts(pdf) -> set[int]:
+    """Pages where a part of the book or a front-matter section starts: a chapter's, the
+    guide's, the contents' or the checklist's title is on them (20 pt or more)."""
+    return {page.number for page in pdf
+            if any(line["size"] >= 19.5 for line in _lines(page))}
+
+
+def empty_shares(pdf) -> dict[int, float]:
+    """Per page, the share of the text block's height left empty below its last line."""
+    shares = {}
+    for page in pdf:
+        top = MARGIN_TOP * PT_PER_MM
+        bottom = page.rect.height - MARGIN_BOTTOM * PT_PER_MM
+        body = [line["bbox"].y1 for line in _lines(page)
+                if top - 1 <= line["bbox"].y0 and line["bbox"].y1 <= bottom + 1]
+        shares[page.number] = (bottom - max(body, default=top)) / (bottom - top)
+    return shares
+
+
+def test_no_page_is_more_than_a_third_empty_except_where_a_part_ends(pdf):
+    starts = _part_starts(pdf)
+    ends = {n - 1 for n in starts} | {0, pdf.page_count - 1}
+    shares = empty_shares(pdf)
+    assert len(shares) - len(ends) >= 2   # the fixture has pages that are not a part's last
+    for n, share in shares.items():
+        if n not in ends:
+            assert share <= 1 / 3, f"page {n + 1} is {share:.0%} empty"
+
+
+def test_version_twins_are_one_sample_with_each_version_s_output(pdf):
+    text = _norm(" ".join(p.text() for p in pdf))
+    code = 'print("new" if sys.version_info >= (3, 12) else "old")'
+    assert text.count(code) == 1
+    assert "Sample 3: one program, 2 versions" in text
+    old = re.search(r"Output on Python <3\.12: Before 3\.12 the test is false\b.*?\bold\b", text, re.I)
+    new = re.search(r"Output on Python >=3\.12: From 3\.12 it is true\b.*?\bnew\b", text, re.I)
+    assert old and new, text[text.index(code):][:600]
+
+
+def test_lines_of_text_hold_about_ninety_characters_at_most(pdf):
+    left, right = _column(pdf[0])
+    full = [line["text"] for page in pdf for line in _lines(page)
+            if line["bbox"].x1 - line["bbox"].x0 > (right - left) * 0.97
+            and line["fonts"] <= {"Noto-Serif", "Noto-Serif-Bold", "Noto-Serif-Italic"}]
+    assert full
+    assert sum(len(t) for t in full) / len(full) <= 90, full[:5]
+    # The body (the size most serif lines are set in) is 10 pt or more.
+    sizes = Counter(round(line["size"], 1) for page in pdf for line in _lines(page)
+                    if line["fonts"] == {"Noto-Serif"})
+    assert sizes.most_common(1)[0][0] >= 10
 
 
 def test_running_header_and_page_numbers(pdf, kit):
@@ -416,33 +499,88 @@ def test_running_header_and_page_numbers(pdf, kit):
     for q in kit.questions:
         page = pdf[headings[q.number]]
         topic = kit.topic_of(q)
+        if q is topic.questions[0]:
+            continue   # on the chapter's first page, under its title: no running header
         top = _norm(page.textbox(Rect(0, 0, page.rect.width, 22 * PT_PER_MM)))
         assert f"Chapter {topic.position} · {topic.title}" in top
     for page in list(pdf)[1:]:
-        bottom = _norm(page.textbox(Rect(0, page.rect.height - 22 * PT_PER_MM,
+        bottom = _norm(page.textbox(Rect(0, page.rect.height - MARGIN_BOTTOM * PT_PER_MM,
                                          page.rect.width, page.rect.height)))
-        assert bottom == str(page.number + 1)
+        assert re.sub(r"Sample \d+ continues on the next page ▸", "", bottom).strip() == str(
+            page.number + 1)
 
 
-def test_back_matter_index_and_checklist(pdf, kit):
-    index = next(p.number for p in pdf
-                 if _sorted_text(p).startswith("Index of questions by difficulty"))
-    start = next(p.number for p in pdf if _sorted_text(p).startswith("Progress checklist"))
-    text = _norm(" ".join(p.text() for p in list(pdf)[index:start]))
-    for q in kit.questions:
-        assert q.question in text
-    assert text.index("Easy") < text.index("Medium") < text.index("Hard") < text.index("Expert")
+def test_checklist_gives_each_question_its_page_and_three_review_columns(pdf, kit):
+    headings = _heading_pages(pdf, kit)
+    start = _starts_with(pdf, "Progress checklist")
     checklist = list(pdf)[start:]
+    text = _norm(" ".join(_reading_text(p) for p in checklist))
+    assert "1st 2nd 3rd" in text.replace("1ST 2ND 3RD", "1st 2nd 3rd")
+    for q in kit.questions:
+        assert re.search(rf"\b{q.number} {re.escape(q.question)} \W*[EMHX] {headings[q.number] + 1}\b",
+                         text), q.number
     boxes, topics = 0, set()
     for page in checklist:
-        text = _norm(page.text())
+        page_text = _norm(page.text())
         for topic in kit.topics:
-            if topic.questions and f"{topic.position} {topic.title}" in text:
+            if topic.questions and f"{topic.position} {topic.title}" in page_text:
                 topics.add(topic.position)
         boxes += sum(1 for d in page.drawings() if d.ops[0] == "re"
                      and 9 < d.rect.width < 12 and abs(d.rect.width - d.rect.height) < 0.5)
-    assert boxes == len(kit.questions)
+    assert boxes == 3 * len(kit.questions)
     assert topics == {t.position for t in kit.topics if t.questions}
+
+
+def test_how_to_use_explains_the_numbering_the_other_outputs_and_a_plan(pdf, kit):
+    start = _starts_with(pdf, "How to use this guide")
+    text = _norm(" ".join(_reading_text(p) for p in list(pdf)[start:_starts_with(pdf, "Contents")]))
+    first = min(b.number for b in kit.bank)
+    assert f"starts at {first}: there is no question {first - 1}" in text
+    assert "flashcards" in text and "slide decks" in text
+    plan = study_plan([t for t in kit.topics if t.questions], 4)
+    assert f"A {len(plan)}-week plan" in text
+    for week in plan:
+        for t in week["chapters"]:
+            assert f"{t.position} {t.title}" in text
+
+
+def test_the_study_plan_splits_chapters_into_weeks_of_about_the_same_size():
+    class Topic:
+        def __init__(self, position, numbers):
+            self.position = position
+            self.questions = [type("Q", (), {"number": n})() for n in numbers]
+
+    topics, n = [], 2
+    for position, size in enumerate([14, 5, 20, 12, 9, 10, 9, 15, 20, 10, 9, 7, 9, 8, 2], 1):
+        topics.append(Topic(position, range(n, n + size)))
+        n += size
+    plan = study_plan(topics, 4)
+    assert len(plan) == 4
+    assert [t for w in plan for t in w["chapters"]] == topics     # all, in order, once
+    assert all(30 <= w["count"] <= 50 for w in plan), [w["count"] for w in plan]
+    assert plan[0]["first"] == 2 and plan[-1]["last"] == n - 1
+    assert len(study_plan(topics[:2], 4)) == 2                   # never an empty week
+
+
+def test_core_edition_keeps_what_to_say_and_drops_the_rest(root, kit, pdf, tmp_path):
+    core = tmp_path / "core"
+    shutil.copytree(root / "content", core / "content")
+    if (root / "cache").exists():
+        shutil.copytree(root / "cache", core / "cache")
+    with Document(_build(core, "--edition", "core")) as doc:
+        text = _norm(" ".join(p.text() for p in doc))
+        assert doc.page_count < pdf.page_count
+    assert "Core edition" in text
+    for q in kit.questions:
+        assert _norm(q.summary.replace("`", ""))[:60] in text.replace("`", "")
+        for point in q.key_points + q.pitfalls:
+            assert _norm(point.replace("`", ""))[:40] in text.replace("`", "")
+        for f in q.follow_ups:
+            assert _norm(f.question.replace("`", ""))[:40] in text.replace("`", "")
+        for s in q.samples:
+            assert _norm(s.code) not in text
+    # Part labels print in capitals ("The full answer" itself is named on the guide page).
+    assert "THE SHORT ANSWER" in text and "THE FULL ANSWER" not in text
 
 
 def test_metadata(pdf, kit):
@@ -507,7 +645,7 @@ def test_an_edit_lays_out_only_its_chapter_and_pages_still_match(tmp_path):
         before = _heading_pages(doc, kit)
     # Enough new text to push the next chapter onto later pages.
     q = tmp_path / "content" / "01-alpha" / "003-sky.toml"
-    q.write_text(q.read_text().replace('answer = "', 'answer = "Reworded. ' + "Longer. " * 900,
+    q.write_text(q.read_text().replace('answer = "', 'answer = "Reworded. ' + "Longer. " * 1400,
                                        1))
     out = build_once()
     assert re.search(r"laid out chapter 1( from its page \d+ of \d+)?; 3 parts from the cache",
@@ -561,6 +699,10 @@ def test_an_edited_chapter_is_laid_out_from_the_page_before_the_edit_as_a_clean_
     sky = content / "01-alpha" / "003-sky.toml"
     steps = " ".join(f"Step {i:03d}." for i in range(700))
     sky.write_text(sky.read_text().replace('answer = "', f'answer = "{steps} ', 1))
+    # Question 3 starts a few pages in, so that there are pages before the edit to keep.
+    printing = content / "01-alpha" / "002-print.toml"
+    printing.write_text(printing.read_text().replace("answer = '''\n", "answer = '''\n"
+                                                     + "Printing. " * 800 + "\n\n", 1))
     clean_builds = iter(range(10))
 
     def build_once(cache: str = "cache", out: str = "out") -> str:
@@ -584,9 +726,10 @@ def test_an_edited_chapter_is_laid_out_from_the_page_before_the_edit_as_a_clean_
     # A step's number changed: digits are equally wide, so no line breaks elsewhere, and from
     # the first page after question 4's heading the chapter is what it was.
     sky.write_text(sky.read_text().replace("Step 123.", "Step 124.", 1))
+    output = build_once()
     found = re.search(r"laid out chapter 1 \(its pages (\d+) to (\d+) of (\d+)\); 3 parts",
-                      build_once())
-    assert found, "the chapter was laid out to its end"
+                      output)
+    assert found, f"the chapter was laid out to its end: {output}"
     first, last, pages = map(int, found.groups())
     assert 1 < first < last < pages
     same_as_a_clean_build()
@@ -598,7 +741,7 @@ def test_an_edited_chapter_is_laid_out_from_the_page_before_the_edit_as_a_clean_
                                          "answer = '''\nReworded. " + "More. " * 300, 1))
     found = re.search(r"laid out chapter 1 from its page (\d+) of \d+; 3 parts from the cache",
                       build_once())
-    assert found and int(found.group(1)) > 3, "the pages before question 4 were laid out again"
+    assert found and int(found.group(1)) >= 3, "the pages before question 4 were laid out again"
     same_as_a_clean_build()
 
     # An edit to the chapter's opener, its first page: all of it is laid out again.

@@ -17,13 +17,14 @@ from .base import BuildContext
 # A figure is never taller than this in the handbook (a page's text block is some 250 mm), so it
 # always fits on one page with its caption.
 MAX_HEIGHT_PT = 160 / 25.4 * 72
-TEXT_WIDTH_PT = 136 / 25.4 * 72
 
 
 def answer_html(ctx: BuildContext, q: Question, markdown: Callable[[str], Markup], env) -> Markup:
     """The full answer's HTML with its figures after the blocks they follow."""
     if not q.figures:
         return markdown(q.answer)
+    from .handbook import TEXT_WIDTH   # the handbook imports this module
+    text_width_pt = TEXT_WIDTH / 25.4 * 72
     drawn = figures.drawings(ctx.kit, "svg", ctx.cache_dir)
     numbers = figures.numbers(ctx.kit.topic_of(q))
     template = env.get_template("figure.html.j2")
@@ -34,7 +35,7 @@ def answer_html(ctx: BuildContext, q: Question, markdown: Callable[[str], Markup
         for fig in placed:
             svg = drawn[(q.number, fig.index)]
             w, h = figures.svg_size(svg)
-            width = min(w, TEXT_WIDTH_PT, w * MAX_HEIGHT_PT / h)
+            width = min(w, text_width_pt, w * MAX_HEIGHT_PT / h)
             out.append(Markup(template.render(
                 number=numbers[(q.number, fig.index)], caption=fig.caption, alt=fig.alt,
                 width=f"{width:.1f}",

@@ -25,7 +25,7 @@ from markupsafe import Markup, escape
 from ..cache import path as cache_path
 from ..errors import RenderError
 from ..markdown import inline_code, to_html
-from ..model import DESCRIBED_VERSIONS, DIFFICULTIES, DIFFICULTY_LETTERS, Question, Sample, Topic
+from ..model import DESCRIBED_VERSIONS, DIFFICULTIES, DIFFICULTY_LETTERS, Question, Topic
 from ..paper import MARKS, PAPERS
 from .base import BuildContext, Renderer, RenderResult
 from .figure_views import answer_html
@@ -36,15 +36,19 @@ from .partschedule import lay_out
 from .pdfjoin import join
 
 TITLE = "Python Interview Handbook"
-SUBTITLE = "Verified answers, with code that runs"
+# Each edition's subtitle. The core edition keeps, per question, what to say and what to get
+# right (short answer, key points, pitfalls, follow-ups): the last evening before an interview.
+EDITIONS = {"full": "Verified answers, with code that runs",
+            "core": "Core edition: the short answers, key points, pitfalls and follow-ups"}
 
 
-# 136 mm holds about 70 characters of 10 pt Noto Serif (rarely more than 80), a comfortable
-# reading line, and 72 columns of 8.5 pt code (the content format's limit, 130 mm) with the code
-# block's rule and padding.
-TEXT_WIDTH = 136.0
-MARGIN_TOP = 24.0
-MARGIN_BOTTOM = 22.0
+# 150 mm holds about 88 characters of 10 pt Noto Serif (a full line of the bank's answers: mean
+# 88, nine in ten at most 95), and 80 columns of 8 pt code (136 mm) with the code block's rule
+# and padding. The side margins are equal (30 mm
+# on A4): the inner one leaves room for a binder's holes on either side of a duplex sheet.
+TEXT_WIDTH = 150.0
+MARGIN_TOP = 18.0
+MARGIN_BOTTOM = 18.0
 # What a home printer can reach; nothing may be drawn closer to the paper's edge.
 PRINTABLE_INSET = 12.0
 
@@ -86,11 +90,16 @@ def _leading_spaces(line: str) -> int:
 # What a page number's stand-in holds: as wide as the widest number of a book under 1000 pages.
 PAGE_STAND_IN = "000"
 
-# Columns of 8.5 pt code a block in the text column holds (a 72-column line is the content
-# format's limit for samples, and it fits). Each list a block sits in takes 6 mm, a quote 7.3 mm:
-# at 1.8 mm a column, 4 and 5 columns are safe.
-CODE_COLUMNS = 72
+# Columns of 8 pt code a block in the text column holds (a 72-column line is the content
+# format's limit for samples, and it fits with room to spare). Each list a block sits in takes
+# 6 mm, a quote 7.3 mm: at 1.7 mm a column, 4 and 5 columns are safe.
+CODE_COLUMNS = 80
 LIST_COLUMNS, QUOTE_COLUMNS = 4, 5
+
+
+# A code or output block that breaks across a page leaves at least this many lines on each side
+# (the style sheet's orphans and widows say the same for a block that is one box of lines).
+KEEP_LINES = 3
 
 
 def _columns(line: str) -> int:
@@ -118,12 +127,14 @@ def code_lines(code: str, highlight: bool, columns: int = CODE_COLUMNS) -> Marku
         # No line wraps: one block of preformatted lines lays out in a fraction of the time a
         # block per line takes, and looks the same.
         return Markup('<div class="lines">{}</div>').format(Markup("\n").join(shown))
-    cls = "ln pos"
     out = []
-    for line, fragment, wrap in zip(raw, shown, wraps):
+    for n, (line, fragment, wrap) in enumerate(zip(raw, shown, wraps)):
         hang = min(_leading_spaces(line), 40) + WRAP_INDENT
         mark = (Markup('<span class="wrap" style="left:{}ch"></span>').format(hang - 2)
                 if wrap else "")
+        # A page may break between two lines, leaving at least KEEP_LINES on either side.
+        cls = "ln pos" + (" keep-next" if n < KEEP_LINES - 1 else "") + (
+            " keep-prev" if n > len(raw) - KEEP_LINES else "")
         out.append(Markup('<div class="{c}" style="padding-left:{h}ch;text-indent:-{h}ch">'
                           '{m}{f}</div>').format(c=cls, h=hang, m=mark, f=fragment))
     return Markup("").join(out)
@@ -148,20 +159,50 @@ def markdown_html(text: str) -> Markup:
     return Markup(_FENCE.sub(fence, rendered))
 
 
+# Weeks of the study plan on the "How to use" page.
+PLAN_WEEKS = 4
+
+
+def study_plan(chapters: list[Topic], weeks: int) -> list[dict]:
+    """The chapters in order, cut into at most `weeks` runs of about the same number of
+    questions (a chapter is never split): each week's chapters, its question count and the
+    first and last question numbers (the cards to add that week)."""
+    total = sum(len(t.questions) for t in chapters)
+    plan: list[dict] = []
+    done = 0
+    for t in chapters:
+        # A chapter goes to the week in which its middle question falls.
+        week = min(weeks - 1, (done + len(t.questions) / 2) * weeks // total) if total else 0
+        if not plan or len(plan) <= week:
+            plan.append({"chapters": [], "count": 0})
+        plan[-1]["chapters"].append(t)
+        plan[-1]["count"] += len(t.questions)
+        done += len(t.questions)
+    for w in plan:
+        numbers = [q.number for t in w["chapters"] for q in t.questions]
+        w["first"], w["last"] = min(numbers), max(numbers)
+    return plan
+
+
 class HandbookRenderer(Renderer):
     name = "handbook"
 
-    def __init__(self, paper: str = "a4"):
-        super().__init__(paper=paper)
+    def __init__(self, paper: str = "a4", edition: str = "full"):
+        super().__init__(paper=paper, edition=edition)
         if paper not in PAPERS:
             raise ValueError(f"paper must be one of {', '.join(PAPERS)}")
+        if edition not in EDITIONS:
+            raise ValueError(f"edition must be one of {', '.join(EDITIONS)}")
         self.paper = paper
+        self.edition = edition
         self._envs: dict = {}
         self._fragments: Fragments | None = None
 
     def output_name(self) -> str:
-        # A4 is the default; Letter gets its own file so both can sit side by side.
-        return "handbook.pdf" if self.paper == "a4" else f"handbook-{self.paper}.pdf"
+        # A4 and the full edition are the default; the others get their own file, so that
+        # each can sit beside the rest.
+        name = "handbook" + ("" if self.edition == "full" else f"-{self.edition}")
+        return name + (".pdf" if self.paper == "a4" else f"-{self.paper}.pdf")
 
     def targets(self, ctx: BuildContext) -> list[Path]:
         return [ctx.out_dir / self.output_name()]
@@ -196,13 +237,27 @@ class HandbookRenderer(Renderer):
     def bank_text(ctx: BuildContext) -> dict[int, str]:
         return {b.number: b.question for b in ctx.kit.bank}
 
-    def _sample_view(self, ctx: BuildContext, q: Question, s: Sample) -> dict:
-        return {
-            "s": s,
-            "code": self._fragment("code", s.code, lambda: code_lines(s.code, highlight=True)),
-            "output": code_lines(s.output, highlight=False) if s.output.strip() else None,
-            "verified": [i.label for i in ctx.verified_on(q, s)],
-        }
+    def _sample_views(self, ctx: BuildContext, q: Question) -> list[dict]:
+        """The samples as printed: version twins (samples with the same code, each for other
+        Pythons) are one, its code once with each version's output, in the bank's order."""
+        views: list[dict] = []
+        by_code: dict[str, dict] = {}
+        for s in q.samples:
+            twin = {"s": s,
+                    "output": code_lines(s.output, highlight=False) if s.output.strip() else None,
+                    "verified": [i.label for i in ctx.verified_on(q, s)],
+                    # Too short to break with KEEP_LINES on each side: kept whole.
+                    "whole": len(s.output.strip("\n").splitlines()) < 2 * KEEP_LINES}
+            view = by_code.get(s.code) if s.python else None
+            if view is not None and all(t["s"].python for t in view["twins"]):
+                view["twins"].append(twin)
+                continue
+            view = {"code": self._fragment("code", s.code,
+                                           lambda s=s: code_lines(s.code, highlight=True)),
+                    "twins": [twin]}
+            views.append(view)
+            by_code.setdefault(s.code, view)
+        return views
 
     def question_view(self, ctx: BuildContext, q: Question, in_book: set[int],
                       bank_text: dict[int, str]) -> dict:
@@ -215,7 +270,7 @@ class HandbookRenderer(Renderer):
             "q": q,
             "answer": answer_html(ctx, q, lambda md: self._fragment(
                 "md", md, lambda: markdown_html(md)), self._env(ctx)),
-            "samples": [self._sample_view(ctx, q, s) for s in q.samples],
+            "samples": self._sample_views(ctx, q),
             "see_also": see_also,
         }
 
@@ -239,11 +294,14 @@ class HandbookRenderer(Renderer):
         ran = {i.version_key.release[:2] for i in ctx.interpreters}
         env = self._env(ctx)
         return Markup(env.get_template("front.html.j2").render(
-            title=TITLE, subtitle=SUBTITLE, interpreters=[i.label for i in ctx.interpreters],
+            title=TITLE, subtitle=EDITIONS[self.edition], edition=self.edition,
+            interpreters=[i.label for i in ctx.interpreters],
             described=_version_span(DESCRIBED_VERSIONS),
             not_run=_and_list([f"{a}.{b}" for a, b in DESCRIBED_VERSIONS if (a, b) not in ran]),
             build_date=ctx.build_date.isoformat(), answered=len(kit.questions),
             total=len(kit.bank), levels=levels, chapters=self.chapters(ctx),
+            first_number=min(b.number for b in kit.bank), last_number=max(b.number for b in kit.bank),
+            plan=study_plan(self.chapters(ctx), PLAN_WEEKS),
             letters=DIFFICULTY_LETTERS, marks=MARKS, page_of=self.page_of))
 
     def chapter_html(self, ctx: BuildContext, topic: Topic) -> Markup:
@@ -254,17 +312,16 @@ class HandbookRenderer(Renderer):
         intro = (self._fragment("md", topic.intro, lambda: markdown_html(topic.intro))
                  if topic.intro.strip() else None)
         return Markup(env.get_template("chapter.html.j2").render(
-            topic=topic, intro=intro,
+            topic=topic, intro=intro, edition=self.edition,
             questions=[self.question_view(ctx, q, in_book, bank_text) for q in topic.questions],
             letters=DIFFICULTY_LETTERS, marks=MARKS, page_of=self.page_of))
 
     def back_html(self, ctx: BuildContext) -> Markup:
-        """The index of questions by difficulty and the progress checklist."""
-        by_level = [(d, [q for q in ctx.kit.questions if q.difficulty == d]) for d in DIFFICULTIES]
+        """The progress checklist: each question's page and three review columns."""
         env = self._env(ctx)
         return Markup(env.get_template("back.html.j2").render(
-            by_level=[(d, qs) for d, qs in by_level if qs], chapters=self.chapters(ctx),
-            letters=DIFFICULTY_LETTERS, marks=MARKS, page_of=self.page_of))
+            chapters=self.chapters(ctx), letters=DIFFICULTY_LETTERS, marks=MARKS,
+            page_of=self.page_of))
 
     def _document(self, ctx: BuildContext, css: Markup, body: list[Markup]) -> str:
         return self._env(ctx).get_template("book.html.j2").render(title=TITLE, css=css,
