@@ -27,6 +27,7 @@ RENDERERS = {
     "handbook": "studykit.render.handbook:HandbookRenderer",
     "flashcards": "studykit.render.flashcards:FlashcardRenderer",
     "slides": "studykit.render.slides:SlidesRenderer",
+    "anki": "studykit.render.anki:AnkiRenderer",
 }
 
 
@@ -38,6 +39,8 @@ class NotAvailable(Exception):
 class Project:
     content_dir: Path = PROJECT_ROOT / "content"
     output_dir: Path = PROJECT_ROOT / "output"
+    # The learner's progress (see studykit.progress); git ignores the default one.
+    progress_file: Path = PROJECT_ROOT / "progress.toml"
     # KIT_CACHE_DIR lets tests (and parallel builds) keep their own cache.
     cache_dir: Path = field(default_factory=lambda: Path(
         os.environ.get("KIT_CACHE_DIR") or PROJECT_ROOT / ".cache"))

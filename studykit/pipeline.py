@@ -186,6 +186,10 @@ def _render_in_parallel(project: "Project", done: BuildReport, options: dict[str
         built[name] = renderer.built(project.context(kit, report))
         if built[name] is None:
             stale.append(name)
+    # An output that reads another's files (Renderer.reads) comes after it when that one is
+    # made now: its key, and what it shows, depend on them.
+    after = [name for name, r in renderers.items() if set(r.reads) & set(stale)]
+    stale = [name for name in stale if name not in after]
     own = None
     if not stale and pool is not None:
         pool.stop()   # started on a guess that proved wrong: its workers may still be starting
@@ -219,6 +223,8 @@ def _render_in_parallel(project: "Project", done: BuildReport, options: dict[str
             if "handbook" not in stale and first is not None:
                 first.all_submitted()
             for name in renderers:
+                if name in after:
+                    continue
                 try:
                     if name not in stale:
                         result = RenderResult(name, built[name], up_to_date=True)
@@ -244,3 +250,10 @@ def _render_in_parallel(project: "Project", done: BuildReport, options: dict[str
     finally:
         for job in background.values():
             job.thread.join(30)
+    for name in after:
+        try:
+            result = render_here(name, None)   # up to date unless what it reads has changed
+        except KitError as exc:
+            done.failed[name] = exc
+            continue
+        _finished(result, events, done)

@@ -161,7 +161,7 @@ def test_a_full_build_with_nothing_changed_starts_no_worker(bank, run, monkeypat
     monkeypatch.setattr(pipeline, "worker_pool", no_pool)
     again = run(bank)
     assert again.exit_code == 0, again.output
-    for name in ("handbook", "flashcards", "slides"):
+    for name in ("handbook", "flashcards", "slides", "anki"):
         assert f"{name}: up to date" in again.output, again.output
 
 

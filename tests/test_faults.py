@@ -273,8 +273,8 @@ def test_two_clean_builds_give_the_same_bytes_under_source_date_epoch(tmp_path):
         assert done.returncode == 0, done.stderr
         outputs.append({str(p.relative_to(out)): p.read_bytes()
                         for p in sorted(out.rglob("*")) if p.is_file()})
-    assert sorted(outputs[0]) == ["flashcards-a4.pdf", "handbook.pdf", "slides/01-alpha.pptx",
-                                  "slides/02-beta.pptx"]
+    assert sorted(outputs[0]) == ["flashcards-a4.pdf", "handbook.pdf", "python-interview.apkg",
+                                  "slides/01-alpha.pptx", "slides/02-beta.pptx"]
     for name in outputs[0]:
         assert outputs[0][name] == outputs[1][name], f"{name} differs between two clean builds"
     # The dates in them are the variable's.

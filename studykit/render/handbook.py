@@ -164,11 +164,13 @@ def markdown_html(text: str) -> Markup:
 class HandbookRenderer(Renderer):
     name = "handbook"
 
-    def __init__(self, paper: str = "a4"):
-        super().__init__(paper=paper)
+    def __init__(self, paper: str = "a4", progress: dict | None = None):
+        # `progress`: what the learner's progress file says (studykit.progress.handbook_view).
+        super().__init__(paper=paper, **({"progress": progress} if progress else {}))
         if paper not in PAPERS:
             raise ValueError(f"paper must be one of {', '.join(PAPERS)}")
         self.paper = paper
+        self.progress = progress
         self._envs: dict = {}
         self._fragments: Fragments | None = None
 
@@ -256,7 +258,8 @@ class HandbookRenderer(Renderer):
             not_run=_and_list([f"{a}.{b}" for a, b in DESCRIBED_VERSIONS if (a, b) not in ran]),
             build_date=ctx.build_date.isoformat(), answered=len(kit.questions),
             total=len(kit.bank), levels=levels, chapters=self.chapters(ctx),
-            letters=DIFFICULTY_LETTERS, marks=MARKS, page_of=self.page_of))
+            letters=DIFFICULTY_LETTERS, marks=MARKS, page_of=self.page_of,
+            progress=self.progress))
 
     def chapter_html(self, ctx: BuildContext, topic: Topic) -> Markup:
         """One topic's chapter: its opener, then each of its answered questions."""
@@ -276,7 +279,8 @@ class HandbookRenderer(Renderer):
         env = self._env(ctx)
         return Markup(env.get_template("back.html.j2").render(
             by_level=[(d, qs) for d, qs in by_level if qs], chapters=self.chapters(ctx),
-            letters=DIFFICULTY_LETTERS, marks=MARKS, page_of=self.page_of))
+            letters=DIFFICULTY_LETTERS, marks=MARKS, page_of=self.page_of,
+            known=set(self.progress["known"]) if self.progress else set()))
 
     def _document(self, ctx: BuildContext, css: Markup, body: list[Markup]) -> str:
         return self._env(ctx).get_template("book.html.j2").render(title=TITLE, css=css,
