@@ -59,7 +59,8 @@ class BuildReport:
     kit: Kit | None = None
     check: CheckReport | None = None
     check_seconds: float = 0.0
-    # Per output built (or up to date), in the order of RENDERERS.
+    # Per output built (or up to date), in the order of RENDERERS, except that an output that
+    # reads another's files (Renderer.reads) comes after it when that one was made.
     outputs: dict[str, RenderResult] = field(default_factory=dict)
     # Per output that could not be built.
     failed: dict[str, KitError] = field(default_factory=dict)
@@ -241,6 +242,14 @@ def _render_in_parallel(project: "Project", done: BuildReport, options: dict[str
                     done.failed[name] = exc
                     continue
                 _finished(result, events, done)
+            # On the same pool; each is up to date unless what it reads has changed.
+            for name in after:
+                try:
+                    result = render_here(name, pool)
+                except KitError as exc:
+                    done.failed[name] = exc
+                    continue
+                _finished(result, events, done)
     except BaseException:
         # An interrupt: the pool is stopped now (an early one would be by the caller), so a
         # thread waiting on it ends at once, and removes what it had half written.
@@ -250,10 +259,3 @@ def _render_in_parallel(project: "Project", done: BuildReport, options: dict[str
     finally:
         for job in background.values():
             job.thread.join(30)
-    for name in after:
-        try:
-            result = render_here(name, None)   # up to date unless what it reads has changed
-        except KitError as exc:
-            done.failed[name] = exc
-            continue
-        _finished(result, events, done)

@@ -130,7 +130,8 @@ def test_full_build_renders_everything_in_parallel_and_reports_a_failed_output(b
                            f"code = '''\n{code}\n'''\noutput = '''\n{output}\n'''\n")
     result = run(bank)
     assert result.exit_code == 3, result.output
-    assert "Q2 (front) does not fit a 8up card" in result.output
+    # Its back, which shows the 45 lines it prints, does not fit either.
+    assert "Q2 (front), Q2 (back) do not fit a 8up card" in result.output
     assert "Traceback" not in result.output
     out = tmp_path / "output"
     # The outputs that could be built were, in their own processes.

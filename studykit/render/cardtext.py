@@ -95,7 +95,7 @@ def revision(q: Question, topic_title: str) -> str:
     shown = [q.number, q.question, q.difficulty, topic_title, q.summary,
              sample.code if sample else "", [(o.versions, o.text) for o in card_outputs(q)],
              added_points(q)]
-    return hashlib.sha256(repr(shown).encode("utf-8", "surrogatepass")).hexdigest()[:5]
+    return hashlib.sha256(repr(shown).encode("utf-8", "surrogatepass")).hexdigest()[:4]
 
 
 def handbook_pages(out_dir: Path, paper: str = "a4") -> dict[int, int]:
