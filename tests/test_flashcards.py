@@ -675,3 +675,15 @@ def test_changed_since_prints_exactly_the_edited_card(tmp_path):
     result = _run(tmp_path, "--changed-since", "no-such-rev")
     assert result.exit_code == 2 and "'no-such-rev' is not a revision" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("layout, duplex", [("8up", "long"), ("4up", "long"), ("4up", "fold")])
+def test_every_printing_step_is_on_the_alignment_sheet(root, layout, duplex):
+    from studykit.render.flashcards import FlashcardRenderer
+
+    steps = FlashcardRenderer(layout=layout, duplex=duplex).instructions()
+    with _build(root, "--layout", layout, "--duplex", duplex) as doc:
+        text = " ".join(doc[0].text().split())
+    for n, step in enumerate(steps, start=1):
+        assert f"{n}. {step.split()[0]}" in text, (n, step)
+    assert text.index("1. Print") < text.index(f"{len(steps)}. ")

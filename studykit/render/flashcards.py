@@ -487,24 +487,34 @@ class FlashcardRenderer(Renderer):
             "cut away.",
             "Then print the card sheets the same way.",
         ]
+        if self.sheet.duplex == "fold":
+            steps[3] = "Folded and held against a light, each B should sit behind its F."
+            del steps[4]
         return steps
+
+    def _notes(self, faces: int) -> list[str]:
+        """The instructions spread over `faces` test cards in reading order, in order."""
+        steps = [f"{n}. {step}" for n, step in enumerate(self.instructions(), start=1)]
+        per = -(-len(steps) // faces)
+        return [" ".join(steps[i * per:(i + 1) * per]) for i in range(faces)]
 
     def _test_pages(self) -> list[Page]:
         sheet = self.sheet
-        steps = self.instructions()
-
-        def note(n: int) -> str:
-            return f"{n}. {steps[n - 1]}" if n <= len(steps) else ""
         if sheet.duplex == "fold":
+            # Read row by row: F1, B1, F2, B2, ...
+            notes = self._notes(2 * len(sheet.fold_slots()))
             page = Page(side="fold")
             for n, (fs, bs) in enumerate(sheet.fold_slots(), start=1):
-                page.faces += [(fs, Face(f"F{n}", "", "test", label=f"F{n}", note=note(n))),
+                page.faces += [(fs, Face(f"F{n}", "", "test", label=f"F{n}",
+                                         note=notes[2 * n - 2])),
                                (bs, Face(f"B{n}", "", "test", label=f"B{n}",
-                                         note=note(n + len(sheet.fold_slots()))))]
+                                         note=notes[2 * n - 1]))]
             return [page]
+        notes = self._notes(len(sheet.grid()))
         front, back = Page(side="front"), Page(side="back")
         for n, slot in enumerate(sheet.grid(), start=1):
-            front.faces.append((slot, Face(f"F{n}", "", "test", label=f"F{n}", note=note(n))))
+            front.faces.append((slot, Face(f"F{n}", "", "test", label=f"F{n}",
+                                           note=notes[n - 1])))
             back.faces.append((sheet.behind(slot), Face(f"B{n}", "", "test", label=f"B{n}")))
         return [front, back]
 
