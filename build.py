@@ -469,7 +469,7 @@ def progress_(project: Project, as_json, progress_file):
 @progress_option
 @click.pass_obj
 def mark(project: Project, numbers, status, progress_file):
-    """Set the status of questions, e.g. `mark 42 56-60 --known`."""
+    """Set questions' status (new, learning or known) and its date: mark 42 56-60 --known"""
     if status is None:
         raise click.UsageError("say which status: --known, --learning or --new")
     try:
