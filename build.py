@@ -20,8 +20,9 @@ from studykit import checker
 from studykit.api import Project
 from studykit.coverage import coverage_table
 from studykit.errors import ContentError, KitError
-from studykit.model import DIFFICULTIES, Selection, parse_numbers
-from studykit.console import Printer, StatusLine, check_failures, check_table, check_total
+from studykit import progress as study
+from studykit.console import Printer, StatusLine, check_failures, check_table, check_total, rel
+from studykit.model import DIFFICULTIES, DIFFICULTY_LETTERS, Selection, parse_numbers
 from studykit.pipeline import BuildReport
 from studykit.sandbox import MODES as SANDBOX_MODES
 from studykit.updater import apply_updates, describe, plan_updates
@@ -126,6 +127,55 @@ def _selection(topics, difficulties, numbers) -> Selection:
                      numbers=numbers)
 
 
+def _statuses_callback(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        return study.parse_statuses(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def progress_option(f):
+    return click.option("--progress", "progress_file", type=click.Path(dir_okay=False,
+                        path_type=Path), default=None, metavar="FILE",
+                        help="The progress file (default: the one given before the command, "
+                        "else progress.toml beside build.py).")(f)
+
+
+def status_options(f):
+    """--status on an output command: only the questions in those states (see progress)."""
+    f = progress_option(f)
+    f = click.option("--status", "statuses", callback=_statuses_callback, metavar="LIST",
+                     help="Only questions in these states of the progress file, e.g. "
+                     "new,learning.")(f)
+    return f
+
+
+def _progress_path(project: Project, given: Path | None) -> Path:
+    return given or project.progress_file
+
+
+def _studied(project: Project, selection: Selection, statuses, progress_file
+             ) -> tuple[Selection, dict | None]:
+    """The selection narrowed to the questions in `statuses`, and what the handbook shows of
+    the progress (None without a progress file)."""
+    path = _progress_path(project, progress_file)
+    if statuses is None and not path.exists():
+        return selection, None
+    project.hold()
+    kit = project.load()
+    progress = study.load_progress(path, kit)
+    if statuses is not None:
+        chosen = progress.numbers_in(statuses, kit)
+        numbers = chosen if selection.numbers is None else selection.numbers & chosen
+        if not numbers:
+            raise KitClickError([f"error: no answered question is {' or '.join(sorted(statuses))} "
+                                 f"in {rel(path)}"], EXIT_INVALID)
+        selection = Selection(selection.topics, selection.difficulties, frozenset(numbers))
+    return selection, study.handbook_view(progress, kit) if path.exists() else None
+
+
 @click.group(cls=KitGroup, invoke_without_command=True, context_settings={
     "help_option_names": ["-h", "--help"]})
 @click.option("--content", "content_dir", type=click.Path(file_okay=False, path_type=Path),
@@ -139,10 +189,13 @@ def _selection(topics, difficulties, numbers) -> Selection:
               "always or fail (required), never (off). Also KIT_SANDBOX.")
 @click.option("--debug", is_flag=True, help="Show Python tracebacks for errors.")
 @verbose_option
+@progress_option
 @click.pass_context
-def cli(ctx: click.Context, content_dir, output_dir, no_cache, sandbox, debug):
+def cli(ctx: click.Context, content_dir, output_dir, no_cache, sandbox, debug, progress_file):
     """Build the Python interview study kit from content/ into output/."""
     project = Project(use_cache=not no_cache, sandbox=sandbox)
+    if progress_file:
+        project.progress_file = progress_file
     if content_dir:
         project.content_dir = content_dir
     if output_dir:
@@ -230,7 +283,11 @@ def list_(project: Project, topics, difficulties, numbers):
 
 # ------------------------------------------------------------------ outputs
 
-def _render(project: Project, name: str, selection: Selection, options: dict) -> None:
+def _render(project: Project, name: str, selection: Selection, options: dict,
+            statuses=None, progress_file=None) -> None:
+    selection, shown = _studied(project, selection, statuses, progress_file)
+    if name == "handbook" and shown is not None:
+        options = {**options, "progress": shown}
     printer = Printer(project.output_dir, _verbose())
     try:
         done = project.build(selection, [name], options={name: options}, events=printer)
@@ -246,11 +303,15 @@ def _render(project: Project, name: str, selection: Selection, options: dict) ->
               help="core: per question only the short answer, key points, pitfalls and follow-ups.")
 @verbose_option
 @filter_options
+@status_options
 @click.pass_obj
-def handbook(project: Project, paper, edition, topics, difficulties, numbers):
-    """Render the printed handbook (output/handbook.pdf; the core edition handbook-core.pdf)."""
+def handbook(project: Project, paper, edition, topics, difficulties, numbers, statuses,
+             progress_file):
+    """Render the printed handbook (output/handbook.pdf; the core edition handbook-core.pdf);
+    with a progress file, its checklist ticks the known questions and its cover gives the
+    overall figure."""
     _render(project, "handbook", _selection(topics, difficulties, numbers),
-            {"paper": paper, "edition": edition})
+            {"paper": paper, "edition": edition}, statuses, progress_file)
 
 
 @cli.command()
@@ -260,23 +321,123 @@ def handbook(project: Project, paper, edition, topics, difficulties, numbers):
 @click.option("--duplex", type=click.Choice(["long", "short", "fold"]), default="long",
               show_default=True, help="How the sheets are printed double-sided.")
 @click.option("--no-test-sheet", is_flag=True, help="Leave out the alignment test sheet.")
+@click.option("--changed-since", "changed_since", metavar="REV", default=None,
+              help="Only the cards whose printed text changed since this git revision.")
 @verbose_option
 @filter_options
+@status_options
 @click.pass_obj
-def flashcards(project: Project, paper, layout, duplex, no_test_sheet, topics, difficulties,
-               numbers):
+def flashcards(project: Project, paper, layout, duplex, no_test_sheet, changed_since, topics,
+               difficulties, numbers, statuses, progress_file):
     """Render flashcard sheets to print double-sided (output/flashcards-<paper>.pdf)."""
-    _render(project, "flashcards", _selection(topics, difficulties, numbers),
-            {"paper": paper, "layout": layout, "duplex": duplex, "test_sheet": not no_test_sheet})
+    selection = _selection(topics, difficulties, numbers)
+    if changed_since:
+        selection = _changed_cards(project, selection, changed_since)
+    _render(project, "flashcards", selection,
+            {"paper": paper, "layout": layout, "duplex": duplex, "test_sheet": not no_test_sheet},
+            statuses, progress_file)
+
+
+def _changed_cards(project: Project, selection: Selection, rev: str) -> Selection:
+    """The selection narrowed to the cards whose printed text differs from `rev`'s."""
+    from studykit.revisions import changed_cards
+
+    project.hold()
+    changed, total = changed_cards(project, rev)
+    chosen = frozenset(changed) if selection.numbers is None else selection.numbers & changed
+    if not chosen:
+        click.echo(f"no card changed since {rev} (of {total} compared)")
+        sys.exit(EXIT_OK)
+    from studykit.render.flashcards import _runs
+
+    click.echo(f"{len(chosen)} card(s) changed since {rev}: {_runs(sorted(chosen))}")
+    return Selection(selection.topics, selection.difficulties, chosen)
 
 
 @cli.command()
 @verbose_option
 @filter_options
+@status_options
 @click.pass_obj
-def slides(project: Project, topics, difficulties, numbers):
+def slides(project: Project, topics, difficulties, numbers, statuses, progress_file):
     """Render one slide deck per topic (output/slides/NN-<topic>.pptx)."""
-    _render(project, "slides", _selection(topics, difficulties, numbers), {})
+    _render(project, "slides", _selection(topics, difficulties, numbers), {}, statuses,
+            progress_file)
+
+
+@cli.command()
+@verbose_option
+@filter_options
+@status_options
+@click.pass_obj
+def anki(project: Project, topics, difficulties, numbers, statuses, progress_file):
+    """Write an Anki deck (output/python-interview.apkg): a subdeck per topic, a note per
+    question; importing a newer build updates the notes and keeps their review history."""
+    _render(project, "anki", _selection(topics, difficulties, numbers), {}, statuses,
+            progress_file)
+
+
+# ------------------------------------------------------------------ progress
+
+@cli.command(name="progress")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@progress_option
+@click.pass_obj
+def progress_(project: Project, as_json, progress_file):
+    """Where you stand: known questions overall, per topic and per difficulty, and the
+    questions still to learn."""
+    import json
+
+    path = _progress_path(project, progress_file)
+    # No build lock: reading the content is safe while a build runs, and a learner should
+    # not wait for one to end.
+    kit = project.load()
+    summary = study.summarize(study.load_progress(path, kit), kit)
+    if as_json:
+        click.echo(json.dumps({"file": str(path), **summary.as_json()}, indent=1))
+        return
+    o = summary.overall
+    click.echo(f"{o.figure()} ({o.learning} learning, {o.new} new) - {rel(path)}"
+               f"{'' if path.exists() else ' (not written yet: every question is new)'}")
+    for title, tallies in (("By topic", summary.topics), ("By difficulty", summary.difficulties)):
+        click.echo(f"\n{title}:")
+        width = max(len(t.label) for t in tallies)
+        for t in tallies:
+            bar = "#" * round(10 * t.known / t.total) if t.total else ""
+            click.echo(f"  {t.label:<{width}}  {t.known:>3}/{t.total:<3} known {t.percent:>3}%  "
+                       f"[{bar:<10}]  {t.learning:>3} learning")
+    click.echo(f"\nTo learn ({len(summary.to_learn)}):")
+    for q, status in summary.to_learn:
+        click.echo(f"  Q{q.number:<4} {status:<8} {DIFFICULTY_LETTERS[q.difficulty]}  {q.question}")
+
+
+@cli.command()
+@click.argument("numbers", nargs=-1, required=True)
+@click.option("--known", "status", flag_value="known", help="Mark them known.")
+@click.option("--learning", "status", flag_value="learning", help="Mark them being learnt.")
+@click.option("--new", "status", flag_value="new", help="Mark them new again.")
+@progress_option
+@click.pass_obj
+def mark(project: Project, numbers, status, progress_file):
+    """Set questions' status (new, learning or known) and its date: mark 42 56-60 --known"""
+    if status is None:
+        raise click.UsageError("say which status: --known, --learning or --new")
+    try:
+        chosen = sorted(parse_numbers(",".join(numbers)))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="NUMBERS") from None
+    path = _progress_path(project, progress_file)
+    kit = project.load()   # no build lock, as for `progress`
+    changes = study.mark(path, chosen, status, kit)
+    moved = [c for c in changes if c.changed]
+    for c in moved:
+        click.echo(f"Q{c.number}: {c.old} -> {c.new}")
+    same = [c.number for c in changes if not c.changed]
+    if same:
+        from studykit.render.flashcards import _runs
+
+        click.echo(f"already {status}: {_runs(same)}")
+    click.echo(f"{len(moved)} changed in {rel(path)}")
 
 
 @cli.command()
@@ -330,9 +491,11 @@ def session(project: Project, file, pick, seed, title, when, topics, difficultie
 @click.pass_obj
 def build_all(project: Project):
     """Validate, check on every CPython found, and build every output."""
+    _, shown = _studied(project, Selection(), None, None)
     printer = Printer(project.output_dir, _verbose())
     try:
-        done = project.build(events=printer)
+        done = project.build(options={"handbook": {"progress": shown}} if shown else None,
+                             events=printer)
     finally:
         printer.status.close()
     printer.finish()

@@ -29,6 +29,7 @@ RENDERERS = {
     "flashcards": "studykit.render.flashcards:FlashcardRenderer",
     "slides": "studykit.render.slides:SlidesRenderer",
     "sessions": "studykit.render.sessions:SessionsRenderer",
+    "anki": "studykit.render.anki:AnkiRenderer",
 }
 
 
@@ -40,6 +41,8 @@ class NotAvailable(Exception):
 class Project:
     content_dir: Path = PROJECT_ROOT / "content"
     output_dir: Path = PROJECT_ROOT / "output"
+    # The learner's progress (see studykit.progress); git ignores the default one.
+    progress_file: Path = PROJECT_ROOT / "progress.toml"
     cache_dir: Path = field(default_factory=default_dir)
     use_cache: bool = True
     # How samples are confined: "auto", "required" or "off" (see studykit.sandbox).

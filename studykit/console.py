@@ -89,7 +89,7 @@ def check_failures(report: CheckReport) -> None:
         groups[(o.question.number, o.sample.index, o.reason, o.detail)].append(o)
     for (_, _, reason, detail), outcomes in sorted(groups.items(), key=lambda kv: kv[0][:2]):
         o = outcomes[0]
-        path = _rel(o.question.path)
+        path = rel(o.question.path)
         where = ", ".join(x.interpreter.label for x in outcomes)
         click.secho(f"FAILED {path}:{o.sample.line}: samples[{o.sample.index}] "
                     f"{o.sample.title!r} on {where}: {reason}", fg="red", err=True)
@@ -122,7 +122,7 @@ def check_total(report: CheckReport, elapsed: float) -> str:
             f"({report.ran} run, {cached} from cache) in {elapsed:.2f} s")
 
 
-def _rel(path: Path | None) -> str:
+def rel(path: Path | None) -> str:
     if path is None:
         return "?"
     try:
@@ -175,11 +175,11 @@ def _counts(result: RenderResult, cards: int | None) -> str:
 
 def _where(paths: list[Path]) -> str:
     if len(paths) == 1:
-        return _rel(paths[0])
+        return rel(paths[0])
     folders = {p.parent for p in paths}
     if len(folders) == 1:
-        return os.path.join(_rel(next(iter(folders))), "")
-    return ", ".join(_rel(p) for p in paths)
+        return os.path.join(rel(next(iter(folders))), "")
+    return ", ".join(rel(p) for p in paths)
 
 
 def summary_line(result: RenderResult, cards: int | None = None) -> str:
@@ -334,5 +334,5 @@ class Printer(Events):
             return
         notes = self.report.notes()
         if notes and not self.verbose:
-            click.echo(f"details in {_rel(self.report.path)} ({_plural(notes, 'note')}; "
+            click.echo(f"details in {rel(self.report.path)} ({_plural(notes, 'note')}; "
                        "--verbose prints them)")

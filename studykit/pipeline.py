@@ -107,7 +107,8 @@ class BuildReport:
     kit: Kit | None = None
     check: CheckReport | None = None
     check_seconds: float = 0.0
-    # Per output built (or up to date), in the order of RENDERERS.
+    # Per output built (or up to date), in the order of RENDERERS, except that an output that
+    # reads another's files (Renderer.reads) comes after it when that one was made.
     outputs: dict[str, RenderResult] = field(default_factory=dict)
     # Per output that could not be built.
     failed: dict[str, KitError] = field(default_factory=dict)
@@ -244,6 +245,10 @@ def _render_in_parallel(project: "Project", done: BuildReport, options: dict[str
         built[name] = renderer.built(project.context(kit, report))
         if built[name] is None:
             stale.append(name)
+    # An output that reads another's files (Renderer.reads) comes after it when that one is
+    # made now: its key, and what it shows, depend on them.
+    after = [name for name, r in renderers.items() if set(r.reads) & set(stale)]
+    stale = [name for name in stale if name not in after]
     own = None
     if not stale and pool is not None:
         pool.stop()   # started on a guess that proved wrong: its workers may still be starting
@@ -279,6 +284,8 @@ def _render_in_parallel(project: "Project", done: BuildReport, options: dict[str
             if "handbook" not in stale and first is not None:
                 first.all_submitted()
             for name in renderers:
+                if name in after:
+                    continue
                 try:
                     if name not in stale:
                         result = RenderResult(name, built[name], up_to_date=True)
@@ -293,6 +300,14 @@ def _render_in_parallel(project: "Project", done: BuildReport, options: dict[str
                         result = futures[name].result()
                 except KitError as exc:
                     _failed(name, exc, events, done)
+                    continue
+                _finished(result, events, done)
+            # On the same pool; each is up to date unless what it reads has changed.
+            for name in after:
+                try:
+                    result = render_here(name, pool)
+                except KitError as exc:
+                    done.failed[name] = exc
                     continue
                 _finished(result, events, done)
     except BaseException:

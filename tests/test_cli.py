@@ -131,7 +131,8 @@ def test_full_build_renders_everything_in_parallel_and_reports_a_failed_output(b
                            f"slide = false\ncode = '''\n{code}\n'''\noutput = '''\n{output}\n'''\n")
     result = run(bank)
     assert result.exit_code == 3, result.output
-    assert "Q2 (front) does not fit a 8up card" in result.output
+    # Its back, which shows the 45 lines it prints, does not fit either.
+    assert "Q2 (front), Q2 (back) do not fit a 8up card" in result.output
     assert "Traceback" not in result.output
     out = tmp_path / "output"
     # The outputs that could be built were, in their own processes.
@@ -162,7 +163,7 @@ def test_a_full_build_with_nothing_changed_starts_no_worker(bank, run, monkeypat
     monkeypatch.setattr(pipeline, "worker_pool", no_pool)
     again = run(bank)
     assert again.exit_code == 0, again.output
-    for name in ("handbook", "flashcards", "slides"):
+    for name in ("handbook", "flashcards", "slides", "anki"):
         assert f"{name}: up to date" in again.output, again.output
     assert "details in" not in again.output   # no report written: nothing was
 

@@ -274,6 +274,7 @@ def test_two_clean_builds_give_the_same_bytes_under_source_date_epoch(tmp_path):
         outputs.append({str(p.relative_to(out)): p.read_bytes()
                         for p in sorted(out.rglob("*")) if p.is_file()})
     assert sorted(outputs[0]) == ["build-report.txt", "flashcards-a4.pdf", "handbook.pdf",
+                                  "python-interview.apkg",
                                   "slides/01-alpha.pptx", "slides/02-beta.pptx"]
     for name in outputs[0]:
         assert outputs[0][name] == outputs[1][name], f"{name} differs between two clean builds"

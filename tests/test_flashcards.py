@@ -281,13 +281,20 @@ def test_every_sheet_has_dashed_edges_and_crop_marks(default_pdf):
     above = [r for r in marks if r.y1 < top - 1]
     below = [r for r in marks if r.y0 > bottom + 1]
     beside = [r for r in marks if r.x1 < left - 1 or r.x0 > right + 1]
-    # Marks in the margin, in line with every column and row edge, on all four sides.
-    assert len(above) == len(below) == 3 and len(beside) == 2 * 5
+    # Cards a gutter apart (at least 3 mm, so 1 to 2 mm of duplex drift never reaches the
+    # neighbour), and marks in the margin in line with both edges of every gutter, on all
+    # four sides.
+    xs = sorted({round(r.x0, 1) for r in horizontal})
+    gutter = xs[1] - (xs[0] + cw)
+    assert gutter >= 3 * PT_PER_MM
+    assert len(above) == len(below) == 4 and len(beside) == 2 * 8
     for group in (above, below):
         assert sorted((r.x0 + r.x1) / 2 - left for r in group) == \
-            pytest.approx([0, cw, 2 * cw], abs=1)
+            pytest.approx([0, cw, cw + gutter, 2 * cw + gutter], abs=1)
     rows = sorted((r.y0 + r.y1) / 2 - top for r in beside)
-    assert rows[0::2] == pytest.approx([i * ch for i in range(5)], abs=1)
+    assert rows[0::2] == pytest.approx([0, ch, ch + gutter, 2 * ch + gutter,
+                                        2 * ch + 2 * gutter, 3 * ch + 2 * gutter,
+                                        3 * ch + 3 * gutter, 4 * ch + 3 * gutter], abs=1)
     grid = Rect(left, top, right, bottom)
 
     def margin_marks(page):
@@ -295,7 +302,7 @@ def test_every_sheet_has_dashed_edges_and_crop_marks(default_pdf):
         # had it); only shapes with an area inside the grid are left out.
         return [m for m in _crop_marks(page) if not Rect(*m).intersects(grid)]
 
-    assert len(margin_marks(default_pdf[0])) == 3 + 3 + 2 * 5
+    assert len(margin_marks(default_pdf[0])) == 4 + 4 + 2 * 8
     for n, page in enumerate(default_pdf, start=1):
         assert _dashed_lines(page)[1], f"page {n} has no dashed cut lines"
         assert margin_marks(page) == margin_marks(default_pdf[0]), f"page {n}: crop marks differ"
@@ -327,8 +334,10 @@ def test_difficulty_filter_selects_cards(root, difficulty):
 
 def _add_card_sample(root: Path, lines: int) -> Path:
     path = next((root / "content" / "01-first").glob("002-*.toml"))
-    code = "\n".join(f"print({i} * {i})  # line {i} of a long sample" for i in range(lines))
-    output = "\n".join(str(i * i) for i in range(lines))
+    # Only the last line prints: a card's back shows what its front's code prints.
+    code = "\n".join(f"{'print' if i == lines - 1 else 'abs'}({i} * {i})  # line {i} of a "
+                     "long sample" for i in range(lines))
+    output = str((lines - 1) ** 2)
     path.write_text(path.read_text().replace(
         'no_samples_reason = "A fixture card."\n', "")
         + f"\n[[samples]]\ntitle = \"Long\"\ncard = true\ncode = '''\n{code}\n'''\n"
@@ -374,7 +383,8 @@ def _search_walk(heights_at: dict[float, dict[int, float]], start_at: float):
     from studykit.render.flashcards import LAYOUTS, Face, FlashcardRenderer, _SizeSearch
 
     renderer = FlashcardRenderer()
-    q = type("Q", (), {"key_points": ("a", "b", "c", "d", "e")})()
+    q = type("Q", (), {"key_points": ("kp1", "kp2", "kp3", "kp4", "kp5"), "summary": "",
+                       "pitfalls": ()})()
     face = Face("Q9", "easy", "back", q, 10.0, 8.0, points=5)
     groups: list[list[tuple]] = []
     for o in renderer.candidates(face):
@@ -535,3 +545,145 @@ def test_faces_fitted_in_place_print_as_a_layout_at_their_sizes_would(tmp_path, 
         text = "".join(page.text() for page in fitted)
     assert "line 12 of a long sample" in text and "Point 0 of card 3" in text
     assert "Point 5 of card 3" not in text
+
+
+# ------------------------------------------------------------------ backs that answer fronts
+
+def _render_direct(root: Path, **options):
+    """The sheets from the renderer itself (no sample check), and its messages."""
+    from studykit.api import Project
+    from studykit.render.base import BuildContext
+    from studykit.render.flashcards import FlashcardRenderer
+    from studykit.workers import InlineExecutor
+
+    kit = Project(content_dir=root / "content").load()
+    ctx = BuildContext(kit=kit, report=None, out_dir=root / "out", pool=InlineExecutor())
+    result = FlashcardRenderer(**options).render(ctx)
+    return Document(result.paths[0]), result
+
+
+def _version_twins(root: Path, number: int = 2) -> None:
+    path = next((root / "content").glob(f"*/{number:03d}-card.toml"))
+    code = "import sys\nprint(sys.version_info >= (3, 12))"
+    path.write_text(path.read_text().replace('no_samples_reason = "A fixture card."\n', "")
+                    + "".join(f"\n[[samples]]\ntitle = \"T{n}\"\ncard = {card}\n"
+                              f"python = \"{spec}\"\ncode = '''\n{code}\n'''\n"
+                              f"output = '''\n{out}\n'''\n"
+                              for n, (card, spec, out) in enumerate(
+                                  [("true", ">=3.12", "True"), ("false", "<3.12", "False")])))
+
+
+def _card_texts(doc) -> dict[str, str]:
+    """Card ID -> the text of its back (the page after its front's, 8-up long duplex)."""
+    out = {}
+    pages = list(doc)
+    for i in range(2, len(pages), 2):
+        for card in _faces(pages[i + 1]):
+            out[card] = pages[i + 1].text()
+    return out
+
+
+def test_a_back_shows_what_its_fronts_code_prints_on_each_version(tmp_path):
+    _write_bank(tmp_path)
+    _version_twins(tmp_path)
+    doc, _ = _render_direct(tmp_path)
+    with doc:
+        back = next(p for p in list(doc)[3::2] if "Q2" in [w.text for w in p.words()]).text()
+    assert "Python >=3.12 prints" in back and "Python <3.12 prints" in back
+    assert "True" in back and "False" in back
+
+
+def test_a_back_adds_to_its_summary_and_gives_the_handbook(tmp_path):
+    from studykit.render.cardtext import added_points
+
+    _write_bank(tmp_path)
+    path = next((tmp_path / "content").glob("*/002-card.toml"))
+    path.write_text(path.read_text().replace(
+        '"First point of 2"', '"The short answer of card 2"').replace(
+        'no_samples_reason', 'pitfalls = ["Forgetting card 2 is a fixture"]\nno_samples_reason'))
+    from studykit.api import Project
+
+    q = Project(content_dir=tmp_path / "content").load().question(2)
+    assert added_points(q) == [("point", "Second point of 2"), ("point", "Third point of 2"),
+                               ("pitfall", "Forgetting card 2 is a fixture")]
+    doc, _ = _render_direct(tmp_path, test_sheet=False)
+    with doc:
+        back = next(p for p in list(doc)[1::2] if "Q2" in [w.text for w in p.words()]).text()
+    assert "Second point of 2" in back and "Pitfall: Forgetting card 2" in back
+    # The point that repeats the summary is left out: its words appear once, in the summary.
+    assert " ".join(back.split()).count("short answer of card 2") == 1
+    assert "handbook Q2" in back       # no handbook built: the book is in question order
+
+
+def test_the_revision_mark_follows_what_the_card_shows(tmp_path):
+    from studykit.api import Project
+    from studykit.render.cardtext import revision
+
+    _write_bank(tmp_path)
+    path = next((tmp_path / "content").glob("*/003-card.toml"))
+
+    def mark() -> str:
+        q = Project(content_dir=tmp_path / "content", use_cache=False).load().question(3)
+        return revision(q, "First Topic")
+    first = mark()
+    doc, _ = _render_direct(tmp_path, test_sheet=False)
+    with doc:
+        for page in doc:
+            words = [w.text for w in page.words()]
+            if "Q3" in words:   # beside the ID on both faces
+                assert words[words.index("Q3") + 1] == first
+    path.write_text(path.read_text().replace("A longer answer", "A longer, edited answer"))
+    assert mark() == first          # the cards do not show the full answer
+    path.write_text(path.read_text().replace("The short answer of card 3",
+                                             "The corrected answer of card 3"))
+    assert mark() != first and len(mark()) == 4
+
+
+def test_the_alignment_sheet_says_how_to_print(root):
+    for duplex, edge in (("long", "long edge"), ("short", "short edge")):
+        with _build(root, "--duplex", duplex) as doc:
+            text = " ".join(doc[0].text().split())
+            assert "actual size (100 %" in text and f"flipping on the {edge}" in text
+            assert "g/m²" in text and "each B should sit behind its F" in text
+            assert "4 mm gutter" in text
+
+
+def test_changed_since_prints_exactly_the_edited_card(tmp_path):
+    import subprocess
+
+    _write_bank(tmp_path)
+    git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run(git + ["init", "-q"], check=True)
+    subprocess.run(git + ["add", "content"], check=True)
+    subprocess.run(git + ["commit", "-q", "-m", "cards"], check=True)
+    path = next((tmp_path / "content").glob("*/005-card.toml"))
+    path.write_text(path.read_text().replace("The short answer of card 5",
+                                             "The corrected answer of card 5"))
+    other = next((tmp_path / "content").glob("*/006-card.toml"))
+    other.write_text(other.read_text().replace("A longer answer", "A longer, edited answer"))
+    result = _run(tmp_path, "--changed-since", "HEAD")
+    assert result.exit_code == 0, result.output
+    assert "1 card(s) changed since HEAD: Q5" in result.output
+    with Document(tmp_path / "out" / "flashcards-a4.pdf") as doc:
+        assert doc.page_count == 4       # the alignment sheet, then one card on a full sheet
+        cards = [w.text for page in list(doc)[2:] for w in page.words()
+                 if re.fullmatch(r"Q\d+", w.text)]
+        assert set(cards) == {"Q5"} and "corrected answer of card 5" in doc[3].text()
+    subprocess.run(git + ["commit", "-q", "-am", "fix"], check=True)
+    result = _run(tmp_path, "--changed-since", "HEAD")
+    assert result.exit_code == 0 and "no card changed since HEAD" in result.output
+    result = _run(tmp_path, "--changed-since", "no-such-rev")
+    assert result.exit_code == 2 and "'no-such-rev' is not a revision" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("layout, duplex", [("8up", "long"), ("4up", "long"), ("4up", "fold")])
+def test_every_printing_step_is_on_the_alignment_sheet(root, layout, duplex):
+    from studykit.render.flashcards import FlashcardRenderer
+
+    steps = FlashcardRenderer(layout=layout, duplex=duplex).instructions()
+    with _build(root, "--layout", layout, "--duplex", duplex) as doc:
+        text = " ".join(doc[0].text().split())
+    for n, step in enumerate(steps, start=1):
+        assert f"{n}. {step.split()[0]}" in text, (n, step)
+    assert text.index("1. Print") < text.index(f"{len(steps)}. ")

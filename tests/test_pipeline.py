@@ -30,12 +30,21 @@ def test_a_full_build_in_process_reports_each_output_and_a_second_one_renders_no
     finally:
         project.release()
     assert done.ok and done.check.ok and not done.failed
-    assert events.seen == ["checked", "handbook", "flashcards", "slides"]
-    assert list(done.outputs) == ["handbook", "flashcards", "slides"]
+    # The cards and the deck give the handbook's pages: they come after it.
+    assert events.seen == ["checked", "handbook", "slides", "flashcards", "anki"]
+    assert list(done.outputs) == ["handbook", "slides", "flashcards", "anki"]
     out = tmp_path / "out"
     assert done.outputs["handbook"].paths == [out / "handbook.pdf"]
     assert done.outputs["flashcards"].paths == [out / "flashcards-a4.pdf"]
     assert [p.name for p in done.outputs["slides"].paths] == ["01-alpha.pptx", "02-beta.pptx"]
+    # The deck comes after the handbook, whose page numbers it gives.
+    assert done.outputs["anki"].paths == [out / "python-interview.apkg"]
+    assert "handbook pages from handbook.pdf" in done.outputs["anki"].messages[0]
+    # So do the cards' backs.
+    from pdfread import Document
+
+    with Document(out / "flashcards-a4.pdf") as cards:
+        assert "handbook p. " in cards[3].text()
     for result in done.outputs.values():
         assert not result.up_to_date and result.seconds > 0 and result.messages
         assert result.laid_out and all(p.is_file() for p in result.paths)

@@ -89,6 +89,9 @@ class Renderer(ABC):
     implements `targets` and `write`."""
 
     name: str = ""
+    # Outputs whose files this one reads (the Anki deck reads the handbook's page numbers):
+    # a build that makes one of them makes this one after it.
+    reads: tuple[str, ...] = ()
 
     def __init__(self, **options) -> None:
         self.options = options

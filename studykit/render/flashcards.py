@@ -18,7 +18,17 @@ from ..model import DIFFICULTIES, DIFFICULTY_LETTERS, Question
 from ..paper import MARKS, PAPERS
 from ..workers import gc_paused
 from .base import BuildContext, Renderer, RenderResult, internals_failed
+from .cardtext import added_points, card_outputs, handbook_pages, revision
 from .highlight import highlight_lines, style_css
+
+def card_text(text: str):
+    """A plain-text field with `backticks` as code (markdown.inline_code), and a zero-width
+    space after each space before a code span: WeasyPrint 70 sometimes misses the break at
+    such a space and breaks the line far earlier (as in the handbook, see _BEFORE_INLINE)."""
+    from markupsafe import Markup
+
+    return Markup(str(inline_code(text)).replace(" <code>", " \u200b<code>"))
+
 
 PX_PER_MM = 96 / 25.4
 
@@ -35,6 +45,9 @@ class Layout:
     code_sizes: tuple[float, ...]
     question_scale: float  # the question on the front is set larger than the back's prose
     comfort_steps: int     # size steps taken, keeping every key point, before any is dropped
+    # mm between neighbouring cards, cut away: a back printed up to half of it off its front
+    # (duplex drift is 1 to 2 mm) never reaches the neighbouring card.
+    gutter: float = 4.0
 
     @property
     def per_sheet(self) -> int:
@@ -66,6 +79,7 @@ class Face:
     code_pt: float = 0.0
     points: int = 0                  # key points shown on a back
     label: str = ""                  # test sheet: F1, B1, ...
+    note: str = ""                   # test sheet: one step of the printing instructions
 
 
 @dataclass
@@ -84,34 +98,47 @@ class Sheet:
     def size(self) -> tuple[float, float]:
         return PAPERS[self.paper].size
 
+    def grid_size(self) -> tuple[float, float]:
+        lay = self.layout
+        return (lay.cols * lay.card_w + (lay.cols - 1) * lay.gutter,
+                lay.rows * lay.card_h + (lay.rows - 1) * lay.gutter)
+
     def grid(self) -> list[Slot]:
-        """Card slots on a front page, row by row, centred on the paper."""
+        """Card slots on a front page, row by row, centred on the paper, a gutter apart."""
         w, h = self.size
-        cols = self.layout.cols
-        x0 = (w - cols * self.layout.card_w) / 2
-        y0 = (h - self.layout.rows * self.layout.card_h) / 2
-        return [Slot(x0 + c * self.layout.card_w, y0 + r * self.layout.card_h)
-                for r in range(self.layout.rows) for c in range(cols)]
+        lay = self.layout
+        gw, gh = self.grid_size()
+        x0, y0 = (w - gw) / 2, (h - gh) / 2
+        return [Slot(x0 + c * (lay.card_w + lay.gutter), y0 + r * (lay.card_h + lay.gutter))
+                for r in range(lay.rows) for c in range(lay.cols)]
+
+    def cut_lines(self) -> tuple[list[float], list[float]]:
+        """Where to cut, in mm from the sheet's left and top: both edges of every card."""
+        lay = self.layout
+        slots = self.grid()
+        xs = sorted({x for s in slots[:lay.cols] for x in (s.x, s.x + lay.card_w)})
+        ys = sorted({y for s in slots[::lay.cols] for y in (s.y, s.y + lay.card_h)})
+        return xs, ys
 
     def crop_marks(self, gap: float = 2.0, length: float = 8.0, edge: float = 6.0):
-        """(x, y, w, h) rectangles in mm: marks on every grid line, kept `edge` mm off the sheet edge."""
+        """(x, y, w, h) rectangles in mm: a mark in the margin in line with every cut (both
+        edges of each gutter), kept `edge` mm off the sheet edge."""
         w, h = self.size
-        gw, gh = self.layout.cols * self.layout.card_w, self.layout.rows * self.layout.card_h
+        gw, gh = self.grid_size()
         gx, gy = (w - gw) / 2, (h - gh) / 2
+        xs, ys = self.cut_lines()
         t = 0.2
         marks = []
         if gy - gap - edge >= 1.5:
             top = max(edge, gy - gap - length)
-            for c in range(self.layout.cols + 1):
-                x = gx + c * self.layout.card_w - t / 2
-                marks.append((x, top, t, gy - gap - top))
-                marks.append((x, gy + gh + gap, t, gy - gap - top))
+            for x in xs:
+                marks.append((x - t / 2, top, t, gy - gap - top))
+                marks.append((x - t / 2, gy + gh + gap, t, gy - gap - top))
         if gx - gap - edge >= 1.5:
             left = max(edge, gx - gap - length)
-            for r in range(self.layout.rows + 1):
-                y = gy + r * self.layout.card_h - t / 2
-                marks.append((left, y, gx - gap - left, t))
-                marks.append((gx + gw + gap, y, gx - gap - left, t))
+            for y in ys:
+                marks.append((left, y - t / 2, gx - gap - left, t))
+                marks.append((gx + gw + gap, y - t / 2, gx - gap - left, t))
         return marks
 
     def behind(self, slot: Slot) -> Slot:
@@ -159,7 +186,7 @@ def _sheets_template(folder: str):
     from .base import template_env
 
     env = template_env(Path(folder))
-    env.filters["code"] = inline_code
+    env.filters["code"] = card_text
     return env.get_template("sheets.html.j2")
 
 
@@ -314,6 +341,7 @@ def _runs(numbers: list[int]) -> str:
 
 class FlashcardRenderer(Renderer):
     name = "flashcards"
+    reads = ("handbook",)    # a back gives its question's page in the handbook
 
     def __init__(self, paper: str = "a4", layout: str = "8up", duplex: str = "long",
                  test_sheet: bool = True):
@@ -341,7 +369,7 @@ class FlashcardRenderer(Renderer):
         base = self.sheet.layout
         front = Face(q.card_id, q.difficulty, "front", q, base.prose_sizes[0], base.code_sizes[0])
         back = Face(q.card_id, q.difficulty, "back", q, base.prose_sizes[0], base.code_sizes[0],
-                    points=len(q.key_points))
+                    points=len(added_points(q)))
         return front, back
 
     # ------------------------------------------------------------------ fitting
@@ -374,7 +402,7 @@ class FlashcardRenderer(Renderer):
                           if f.kind == kind and f.prose_pt < layout_default]
                    for kind in ("front", "back")}
         trimmed = [f.question.number for f in cards
-                   if f.kind == "back" and f.points < len(f.question.key_points)]
+                   if f.kind == "back" and f.points < len(added_points(f.question))]
         lines = []
         if self.shrunk:
             parts = [f"{kind}s {_runs(nums)}" for kind, nums in smaller.items() if nums]
@@ -395,7 +423,8 @@ class FlashcardRenderer(Renderer):
         sizes, codes = layout.prose_sizes, layout.code_sizes
         code = {p: codes[min(i, len(codes) - 1)] for i, p in enumerate(sizes)}
         comfort = sizes[min(layout.comfort_steps, len(sizes) - 1)]
-        total = len(face.question.key_points) if face.kind == "back" and face.question else 0
+        total = len(added_points(face.question)) if face.kind == "back" and face.question \
+            else 0
         if total == 0:
             return [(p, code[p], 0) for p in sizes]
         out = [(p, code[p], total) for p in sizes if p >= comfort]
@@ -436,17 +465,57 @@ class FlashcardRenderer(Renderer):
                 pages += [front_page, back_page]
         return pages, faces
 
+    def instructions(self) -> list[str]:
+        """How to print and read the alignment sheet, one step per test card."""
+        gutter = self.sheet.layout.gutter
+        if self.sheet.duplex == "fold":
+            turn = ("Print one-sided: each card's back is beside its front; fold along the "
+                    "dashed line in the middle, glue, then cut.")
+        else:
+            edge = "long" if self.sheet.duplex == "long" else "short"
+            turn = (f"Print double-sided, flipping on the {edge} edge (the print dialog's "
+                    f"\u201c{edge}-edge binding\u201d).")
+        steps = [
+            "Print this sheet first, at actual size (100 %, not \u201cfit to page\u201d).",
+            turn,
+            "Paper: card stock of 160 to 200 g/m\u00b2 if the printer takes it; on thinner "
+            "paper the back shows through.",
+            "Hold the sheet against a light: each B should sit behind its F.",
+            "B behind the wrong F, upside down: the sheet turned over the other edge; change "
+            "the binding edge, or build with the other --duplex.",
+            f"Cut on the marks in the margins: both edges of each {gutter:g} mm gutter.",
+            f"A back up to {gutter / 2:g} mm off its front stays in the gutter, which is "
+            "cut away.",
+            "Then print the card sheets the same way.",
+        ]
+        if self.sheet.duplex == "fold":
+            steps[3] = "Folded and held against a light, each B should sit behind its F."
+            del steps[4]
+        return steps
+
+    def _notes(self, faces: int) -> list[str]:
+        """The instructions spread over `faces` test cards in reading order, in order."""
+        steps = [f"{n}. {step}" for n, step in enumerate(self.instructions(), start=1)]
+        per = -(-len(steps) // faces)
+        return [" ".join(steps[i * per:(i + 1) * per]) for i in range(faces)]
+
     def _test_pages(self) -> list[Page]:
         sheet = self.sheet
         if sheet.duplex == "fold":
+            # Read row by row: F1, B1, F2, B2, ...
+            notes = self._notes(2 * len(sheet.fold_slots()))
             page = Page(side="fold")
             for n, (fs, bs) in enumerate(sheet.fold_slots(), start=1):
-                page.faces += [(fs, Face(f"F{n}", "", "test", label=f"F{n}")),
-                               (bs, Face(f"B{n}", "", "test", label=f"B{n}"))]
+                page.faces += [(fs, Face(f"F{n}", "", "test", label=f"F{n}",
+                                         note=notes[2 * n - 2])),
+                               (bs, Face(f"B{n}", "", "test", label=f"B{n}",
+                                         note=notes[2 * n - 1]))]
             return [page]
+        notes = self._notes(len(sheet.grid()))
         front, back = Page(side="front"), Page(side="back")
         for n, slot in enumerate(sheet.grid(), start=1):
-            front.faces.append((slot, Face(f"F{n}", "", "test", label=f"F{n}")))
+            front.faces.append((slot, Face(f"F{n}", "", "test", label=f"F{n}",
+                                           note=notes[n - 1])))
             back.faces.append((sheet.behind(slot), Face(f"B{n}", "", "test", label=f"B{n}")))
         return [front, back]
 
@@ -454,7 +523,7 @@ class FlashcardRenderer(Renderer):
 
     def jinja(self, ctx: BuildContext, folder: str):
         env = super().jinja(ctx, folder)
-        env.filters["code"] = inline_code
+        env.filters["code"] = card_text
         return env
 
     def _common(self, layout: Layout) -> dict:
@@ -463,7 +532,8 @@ class FlashcardRenderer(Renderer):
 
     def _face_view(self, face: Face, index: int) -> dict:
         view = {"face": face, "index": index, "q": face.question, "sample": None,
-                "topic": "", "points": [], "measure": False}
+                "topic": "", "points": [], "measure": False, "outputs": [], "page": None,
+                "rev": ""}
         q = face.question
         if q is not None:
             if face.kind == "front":
@@ -471,23 +541,31 @@ class FlashcardRenderer(Renderer):
                 if card_samples:
                     view["sample"] = highlight_lines(card_samples[0].code)
             else:
-                view["points"] = list(q.key_points[:face.points])
+                view["points"] = added_points(q)[:face.points]
+                view["outputs"] = card_outputs(q)
+                view["page"] = self._pages.get(q.number)
             view["topic"] = self._topic_titles.get(q.topic, q.topic)
+            view["rev"] = revision(q, view["topic"])
         return view
 
     def measure_view(self, face: Face, index: int) -> dict:
         """A face as laid out to be measured: a back with every key point, each marked."""
         view = self._face_view(face, index)
         if face.kind == "back" and face.question:
-            view["points"] = list(face.question.key_points)
+            view["points"] = added_points(face.question)
             view["measure"] = True
         return view
 
     def content_key(self, ctx: BuildContext) -> str:
-        # The cards show neither the full answer nor pitfalls, follow-ups or references.
+        # The cards show neither the full answer nor follow-ups or references; a back shows
+        # its card sample's outputs, a pitfall and the question's page in the handbook.
         cards = [(q.number, q.question, q.difficulty, q.topic, q.summary, q.key_points,
-                  [(s.code, s.card) for s in q.samples]) for q in ctx.kit.questions]
-        return repr(([(t.slug, t.title) for t in ctx.kit.topics], cards))
+                  q.pitfalls, [(s.code, s.card, s.output, s.raises, s.python)
+                               for s in q.samples]) for q in ctx.kit.questions]
+        pages = handbook_pages(ctx.out_dir, self.sheet.paper)
+        return repr(([(t.slug, t.title) for t in ctx.kit.topics], cards,
+                     sorted((n, p) for n, p in pages.items()
+                            if ctx.kit.question(n) is not None)))
 
     def write(self, ctx: BuildContext) -> RenderResult:
         from ..freshness import tree_digest
@@ -497,6 +575,7 @@ class FlashcardRenderer(Renderer):
         from .pdfjoin import join
 
         self._topic_titles = {t.slug: t.title for t in ctx.kit.topics}
+        self._pages = handbook_pages(ctx.out_dir, self.sheet.paper)
         questions = self.cards(ctx)
         if not questions:
             raise RenderError("flashcards: no answered questions match the selection")

@@ -187,14 +187,17 @@ def study_plan(chapters: list[Topic], weeks: int) -> list[dict]:
 class HandbookRenderer(Renderer):
     name = "handbook"
 
-    def __init__(self, paper: str = "a4", edition: str = "full"):
-        super().__init__(paper=paper, edition=edition)
+    def __init__(self, paper: str = "a4", edition: str = "full", progress: dict | None = None):
+        # `progress`: what the learner's progress file says (studykit.progress.handbook_view).
+        super().__init__(paper=paper, edition=edition,
+                         **({"progress": progress} if progress else {}))
         if paper not in PAPERS:
             raise ValueError(f"paper must be one of {', '.join(PAPERS)}")
         if edition not in EDITIONS:
             raise ValueError(f"edition must be one of {', '.join(EDITIONS)}")
         self.paper = paper
         self.edition = edition
+        self.progress = progress
         self._envs: dict = {}
         self._fragments: Fragments | None = None
 
@@ -302,7 +305,8 @@ class HandbookRenderer(Renderer):
             total=len(kit.bank), levels=levels, chapters=self.chapters(ctx),
             first_number=min(b.number for b in kit.bank), last_number=max(b.number for b in kit.bank),
             plan=study_plan(self.chapters(ctx), PLAN_WEEKS),
-            letters=DIFFICULTY_LETTERS, marks=MARKS, page_of=self.page_of))
+            letters=DIFFICULTY_LETTERS, marks=MARKS, page_of=self.page_of,
+            progress=self.progress))
 
     def chapter_html(self, ctx: BuildContext, topic: Topic) -> Markup:
         """One topic's chapter: its opener, then each of its answered questions."""
@@ -321,7 +325,8 @@ class HandbookRenderer(Renderer):
         env = self._env(ctx)
         return Markup(env.get_template("back.html.j2").render(
             chapters=self.chapters(ctx), letters=DIFFICULTY_LETTERS, marks=MARKS,
-            page_of=self.page_of))
+            page_of=self.page_of,
+            known=set(self.progress["known"]) if self.progress else set()))
 
     def _document(self, ctx: BuildContext, css: Markup, body: list[Markup]) -> str:
         return self._env(ctx).get_template("book.html.j2").render(title=TITLE, css=css,
