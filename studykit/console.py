@@ -159,6 +159,9 @@ def _counts(result: RenderResult, cards: int | None) -> str:
         said.append(_plural(cards, "card"))
     if "pages" in result.counts:
         said.append(_plural(result.counts["pages"], "page"))
+    if "notes" in result.counts:
+        said.append(f"{_plural(result.counts['notes'], 'note')} in "
+                    f"{_plural(result.counts['decks'], 'topic deck')}")
     decks = [p for p in result.paths if p.suffix == ".pptx"]
     if len(decks) > 1:
         said.append(_plural(len(decks), "deck"))
@@ -241,8 +244,10 @@ class BuildReportFile:
 
     def write(self) -> None:
         text = ["# What the last build of each output said (build.py --verbose prints it too)."]
+        # In a fixed order (the samples, then by output name), not the order outputs finished
+        # in, which varies: the same content gives the same report.
         for header, lines in sorted(self.sections.items(),
-                                    key=lambda kv: not kv[0].startswith("[samples]")):
+                                    key=lambda kv: (not kv[0].startswith("[samples]"), kv[0])):
             if self._exists(header):
                 text += ["", header, *lines]
         atomic_write_text(self.path, "\n".join(text) + "\n")

@@ -117,7 +117,9 @@ def test_text_is_escaped_and_code_styled_inline(bank, tmp_path):
 def test_built_with_the_other_outputs(bank, run, tmp_path):
     result = run(bank, "anki")
     assert result.exit_code == 0, result.output
-    assert "anki: 3 notes in 2 topic decks" in result.output
+    assert "anki built in" in result.output and "(3 notes in 2 topic decks)" in result.output
+    assert "3 notes in 2 topic decks under" in \
+        (tmp_path / "output" / "build-report.txt").read_text("utf-8")
     assert run(bank, "anki").output.count("up to date") == 1
     p = bank / "01-alpha/003-sky.toml"
     p.write_text(p.read_text().replace("Rayleigh scattering", "Rayleigh's scattering"))

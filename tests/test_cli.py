@@ -253,18 +253,19 @@ def test_a_build_prints_a_line_per_output_and_keeps_the_notes_in_a_report(bank, 
     lines = result.output.splitlines()
     out = tmp_path / "output"
     assert [line.split(" ")[0] for line in lines] == [
-        "checked", "handbook", "flashcards", "slides", "details", "answered"], result.output
+        "checked", "handbook", "slides", "flashcards", "anki", "details", "answered"], result.output
     assert lines[1] == f"handbook built in {lines[1].split()[3]} s: wrote {out / 'handbook.pdf'} " \
-                       "(10 pages)"
-    assert lines[2].endswith(f": wrote {out / 'flashcards-a4.pdf'} (3 cards, 8 pages)")
-    assert lines[3].endswith(f": wrote {out / 'slides'}/ (2 decks, 17 slides)")
+                       "(7 pages)"
+    assert lines[2].endswith(f": wrote {out / 'slides'}/ (2 decks, 17 slides)")
+    assert lines[3].endswith(f": wrote {out / 'flashcards-a4.pdf'} (3 cards, 8 pages)")
+    assert lines[4].endswith(f": wrote {out / 'python-interview.apkg'} (3 notes in 2 topic decks)")
     report = out / "build-report.txt"
-    assert lines[4] == f"details in {report} (4 notes; --verbose prints them)"
+    assert lines[5] == f"details in {report} (5 notes; --verbose prints them)"
     # The detail is in the report, not on the screen.
     text = report.read_text("utf-8")
-    for note in ("[handbook] handbook.pdf\n3 questions in 2 chapter(s) on 10 a4 pages",
+    for note in ("[handbook] handbook.pdf\n3 questions in 2 chapter(s) on 7 a4 pages",
                  "[flashcards] flashcards-a4.pdf\n3 cards on 4 sheet(s)",
-                 "[slides] slides/\n01-alpha.pptx: 10 slides\n02-beta.pptx: 7 slides"):
+                 "[slides] slides/\n01-alpha.pptx: 10 slides, code at 22 pt\n02-beta.pptx: 7 slides, code at 22 pt"):
         assert note in text
         assert note.splitlines()[1] not in result.output
     assert "\n[samples]\nCPython 3." in text and "CPython 3." not in result.output
@@ -273,7 +274,7 @@ def test_a_build_prints_a_line_per_output_and_keeps_the_notes_in_a_report(bank, 
     # --verbose prints the notes of what it builds; the report keeps the other outputs' notes.
     verbose = run(bank, "--no-cache", "--verbose", "slides")
     assert verbose.exit_code == 0, verbose.output
-    assert "slides: 01-alpha.pptx: 10 slides\nslides: 02-beta.pptx: 7 slides\n" in verbose.output
+    assert "slides: 01-alpha.pptx: 10 slides, code at 22 pt\nslides: 02-beta.pptx: 7 slides, code at 22 pt\n" in verbose.output
     assert "\nCPython 3." in verbose.output
     assert "details in" not in verbose.output
     assert report.read_text("utf-8") == text

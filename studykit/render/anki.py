@@ -212,4 +212,4 @@ class AnkiRenderer(Renderer):
                  if pages else "no handbook built yet: backs give the question number")
         return RenderResult(self.name, [target], [
             f"{notes} notes in {len(decks) - 1} topic decks under {PARENT!r} ({where})"],
-            laid_out=[FILE_NAME])
+            laid_out=[FILE_NAME], counts={"notes": notes, "decks": len(decks) - 1})
