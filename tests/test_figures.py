@@ -224,6 +224,26 @@ def test_the_deck_has_a_figure_slide_after_the_answer_with_alt_in_notes_and_pict
     assert io.BytesIO(pic.image.blob).read(4) == b"\x89PNG"
 
 
+
+def test_a_session_deck_numbers_its_figures_by_their_own_chapters(bank, tmp_path):
+    # A session mixes topics: its deck has no topic of its own to number figures by.
+    from click.testing import CliRunner
+
+    import build
+
+    _with_figure(bank)
+    plan = bank.parent / "sessions" / "mix.toml"
+    plan.parent.mkdir(exist_ok=True)
+    plan.write_text('title = "Mixed"\ndate = 2026-12-10\nquestions = [5, 2]\n')
+    out = tmp_path / "out"
+    result = CliRunner().invoke(build.cli, ["--content", str(bank), "--output", str(out),
+                                            "session", str(plan)],
+                                env={"KIT_CACHE_DIR": str(tmp_path / "cache")})
+    assert result.exit_code == 0, result.output
+    prs = Presentation(str(out / "sessions" / "mix.pptx"))
+    titles = [s.shapes.title.text if s.shapes.title else "" for s in prs.slides]
+    assert "Q2 · Figure 1.1" in titles
+
 def _figure_slide(tmp_path: Path, dot: str):
     import shutil
 

@@ -52,7 +52,8 @@ def figure_slide(deck, q: Question, fig: Figure) -> None:
     from .slide_writer import Rect
 
     png = figures.drawings(deck.ctx.kit, "png", deck.ctx.cache_dir)[(q.number, fig.index)]
-    number = figures.numbers(deck.topic)[(q.number, fig.index)]
+    # From the question's own chapter: a session's deck mixes topics.
+    number = figures.numbers(deck.ctx.kit.topic_of(q))[(q.number, fig.index)]
     slide = deck.new_slide("Bullets")
     title = f"{q.card_id} · Figure {number}"
     deck.fit_single(deck.placeholder(slide, 0, "Title"),
