@@ -15,6 +15,7 @@ and the version of its format, so that the cache's layout can be read in one pla
     handbook-parts/          render.partcache: the handbook's laid-out parts and stamp fonts
     flashcards-parts/        render.partcache: the flashcards' laid-out parts
     figures/                 figures: figures drawn by Graphviz (SVG and PNG)
+    sessions.json            render.sessions: the key each session's files were built from
 
 Bump a version when what its entries hold changes: entries of another version are not reused.
 """
@@ -40,6 +41,7 @@ ENTRIES = {
     "handbook-parts": "handbook-parts",
     "flashcards-parts": "flashcards-parts",
     "figures": "figures",
+    "sessions": "sessions.json",
 }
 
 # What a kept question holds (loader.QuestionCache).

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+from .. import cache
 from ..errors import RenderError
 from ..output import write_output
 from ..sessions import Session, read_sessions, session_files, sessions_dir
@@ -57,7 +58,7 @@ class SessionsRenderer(Renderer):
         from ..freshness import PieceRecord, piece_key
 
         # A session shows its own questions: an edit to another leaves its files as they are.
-        record = PieceRecord(ctx.cache_dir / "sessions.json" if ctx.cache_dir else None)
+        record = PieceRecord(cache.path(ctx.cache_dir, "sessions"))
         made, kept, messages = [], [], []
         for session in sessions:
             targets = self._targets_of(ctx, session.name)
@@ -90,7 +91,7 @@ class SessionsRenderer(Renderer):
         if kept:
             messages.append(f"{len(kept) // 3} session(s) unchanged, not rebuilt")
         return RenderResult(self.name, sorted(paths + kept), messages,
-                            laid_out=[s.name for s, _, _, _ in made])
+                            laid_out=[t.name for _, targets, _, _ in made for t in targets])
 
     def _lay_out(self, ctx: BuildContext, session: Session, template: Path):
         from .deck import build_with
