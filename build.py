@@ -158,22 +158,9 @@ def _progress_path(project: Project, given: Path | None) -> Path:
 
 def _studied(project: Project, selection: Selection, statuses, progress_file
              ) -> tuple[Selection, dict | None]:
-    """The selection narrowed to the questions in `statuses`, and what the handbook shows of
-    the progress (None without a progress file)."""
-    path = _progress_path(project, progress_file)
-    if statuses is None and not path.exists():
-        return selection, None
-    project.hold()
-    kit = project.load()
-    progress = study.load_progress(path, kit)
-    if statuses is not None:
-        chosen = progress.numbers_in(statuses, kit)
-        numbers = chosen if selection.numbers is None else selection.numbers & chosen
-        if not numbers:
-            raise KitClickError([f"error: no answered question is {' or '.join(sorted(statuses))} "
-                                 f"in {rel(path)}"], EXIT_INVALID)
-        selection = Selection(selection.topics, selection.difficulties, frozenset(numbers))
-    return selection, study.handbook_view(progress, kit) if path.exists() else None
+    if progress_file:
+        project.progress_file = progress_file
+    return project.studied(selection, statuses)
 
 
 @click.group(cls=KitGroup, invoke_without_command=True, context_settings={

@@ -154,6 +154,28 @@ class Project:
         remove_stray_parts(self.output_dir)
         return renderer.build(self.context(kit, report, pool))
 
+    def studied(self, selection: Selection, statuses: set[str] | None = None
+                ) -> tuple[Selection, dict | None]:
+        """The selection narrowed to the questions whose status in the progress file is one of
+        `statuses` (all of them when None), and what the handbook shows of the progress (None
+        without a progress file)."""
+        from . import progress as study
+
+        path = self.progress_file
+        if statuses is None and not path.exists():
+            return selection, None
+        self.hold()
+        kit = self.load()
+        progress = study.load_progress(path, kit)
+        if statuses is not None:
+            chosen = progress.numbers_in(statuses, kit)
+            numbers = chosen if selection.numbers is None else selection.numbers & chosen
+            if not numbers:
+                raise KitError(f"no answered question is {' or '.join(sorted(statuses))} "
+                               f"in {path}")
+            selection = Selection(selection.topics, selection.difficulties, frozenset(numbers))
+        return selection, study.handbook_view(progress, kit) if path.exists() else None
+
     def build(self, selection: Selection | None = None, outputs: list[str] | None = None,
               options: dict[str, dict] | None = None, events: "Events | None" = None
               ) -> "BuildReport":
