@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import functools
 
-from pygments.lexers import PythonLexer
 from pygments.token import Comment, Keyword, Name, Number, Operator, String, Token
 
 from .deck_style import CODE_BG_TEXT, CODE_FONT
+from .highlight import token_runs
 from .pptx_text import text_width
 
 # Token colours for the dark code panel: each at least 7:1 against it except comments (about
@@ -44,22 +44,7 @@ Line = list[tuple[str, tuple[str, bool, bool]]]
 
 def highlighted_lines(code: str) -> list[Line]:
     """The code as lines of (text, (colour, bold, italic)), coloured from Pygments tokens."""
-    lexer = PythonLexer(stripnl=False, ensurenl=False)
-    lines: list[Line] = [[]]
-    for ttype, value in lexer.get_tokens(code.rstrip("\n").expandtabs(4)):
-        style = token_style(ttype)
-        for i, part in enumerate(value.split("\n")):
-            if i:
-                lines.append([])
-            if not part:
-                continue
-            line = lines[-1]
-            # Neighbouring tokens of one style become one run: fewer runs, same look.
-            if line and line[-1][1] == style:
-                line[-1] = (line[-1][0] + part, style)
-            else:
-                line.append((part, style))
-    return lines
+    return token_runs(code.expandtabs(4), token_style)
 
 
 def line_width(line: Line, size: float) -> float:

@@ -173,7 +173,7 @@ class Deck(SlideWriter):
         other = self.ctx.kit.question(number)
         if other:
             return f"Q{number} {other.question}"
-        entry = next((b for b in self.ctx.kit.bank if b.number == number), None)
+        entry = self.ctx.kit.bank_entry(number)
         return f"Q{number} {entry.question}" if entry else None
 
     def answer_slides(self, q: Question) -> None:

@@ -53,28 +53,37 @@ def _unstyled() -> frozenset[str]:
                      if PrintStyle.style_for_token(ttype) == plain)
 
 
-@lru_cache(maxsize=4096)
-def _lines(code: str) -> tuple[Markup, ...]:
+def token_runs(code: str, style_of) -> list[list[tuple[str, object]]]:
+    """Python code as lines of (text, style) runs, `style_of` giving a Pygments token type's
+    style; neighbouring tokens of one style share a run (fewer runs, the same look). The
+    handbook and the cards style with CSS classes, the slides with colours."""
     lexer = PythonLexer(stripnl=False, ensurenl=False)
-    unstyled = _unstyled()
-    # Runs of [class, text] per line; neighbours that look the same share one run.
-    lines: list[list[list[str]]] = [[]]
+    lines: list[list[tuple[str, object]]] = [[]]
     for ttype, value in lexer.get_tokens(code.rstrip("\n")):
-        cls = _css_class(ttype)
-        cls = "" if cls in unstyled else cls
+        style = style_of(ttype)
         for i, part in enumerate(value.split("\n")):
             if i:
                 lines.append([])
             if not part:
                 continue
             runs = lines[-1]
-            if runs and runs[-1][0] == cls:
-                runs[-1][1] += part
+            if runs and runs[-1][1] == style:
+                runs[-1] = (runs[-1][0] + part, style)
             else:
-                runs.append([cls, part])
+                runs.append((part, style))
+    return lines
+
+
+def _css_class_shown(ttype) -> str:
+    cls = _css_class(ttype)
+    return "" if cls in _unstyled() else cls
+
+
+@lru_cache(maxsize=4096)
+def _lines(code: str) -> tuple[Markup, ...]:
     return tuple(Markup("").join(Markup('<span class="{}">{}</span>').format(cls, text)
-                                 if cls else escape(text) for cls, text in runs)
-                 for runs in lines)
+                                 if cls else escape(text) for text, cls in runs)
+                 for runs in token_runs(code, _css_class_shown))
 
 
 def highlight_lines(code: str) -> list[Markup]:
