@@ -22,7 +22,7 @@ from studykit.coverage import coverage_table
 from studykit.errors import ContentError, KitError
 from studykit import progress as study
 from studykit.console import Printer, StatusLine, check_failures, check_table, check_total, rel
-from studykit.model import DIFFICULTIES, DIFFICULTY_LETTERS, Selection, parse_numbers
+from studykit.model import DIFFICULTIES, DIFFICULTY_LETTERS, Selection, card_ranges, parse_numbers
 from studykit.pipeline import BuildReport
 from studykit.sandbox import MODES as SANDBOX_MODES
 from studykit.updater import apply_updates, describe, plan_updates
@@ -335,9 +335,8 @@ def _changed_cards(project: Project, selection: Selection, rev: str) -> Selectio
     if not chosen:
         click.echo(f"no card changed since {rev} (of {total} compared)")
         sys.exit(EXIT_OK)
-    from studykit.render.flashcards import _runs
 
-    click.echo(f"{len(chosen)} card(s) changed since {rev}: {_runs(sorted(chosen))}")
+    click.echo(f"{len(chosen)} card(s) changed since {rev}: {card_ranges(sorted(chosen))}")
     return Selection(selection.topics, selection.difficulties, chosen)
 
 
@@ -421,9 +420,8 @@ def mark(project: Project, numbers, status, progress_file):
         click.echo(f"Q{c.number}: {c.old} -> {c.new}")
     same = [c.number for c in changes if not c.changed]
     if same:
-        from studykit.render.flashcards import _runs
-
-        click.echo(f"already {status}: {_runs(same)}")
+    
+        click.echo(f"already {status}: {card_ranges(same)}")
     click.echo(f"{len(moved)} changed in {rel(path)}")
 
 

@@ -167,6 +167,22 @@ class Selection:
         )
 
 
+def card_ranges(numbers) -> str:
+    """[2, 3, 4, 5, 9] -> 'Q2-Q5, Q9': card IDs with consecutive numbers joined, so that a long
+    list stays readable (the printed counterpart of parse_numbers)."""
+    out: list[str] = []
+    nums = sorted(set(numbers))
+    start = prev = None
+    for n in nums + [None]:
+        if start is not None and n is not None and n == prev + 1:
+            prev = n
+            continue
+        if start is not None:
+            out.append(f"Q{start}" if start == prev else f"Q{start}-Q{prev}")
+        start = prev = n
+    return ", ".join(out)
+
+
 def parse_numbers(text: str) -> frozenset[int]:
     """'2-15,21' -> {2, ..., 15, 21}. Raises ValueError with a readable message."""
     numbers: set[int] = set()

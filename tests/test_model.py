@@ -21,3 +21,12 @@ def test_the_handbook_and_the_cards_share_one_set_of_marks_and_papers():
     assert handbook.MARKS is flashcards.MARKS is paper.MARKS
     assert handbook.PAPERS is flashcards.PAPERS is paper.PAPERS
     assert flashcards.Sheet("letter", flashcards.LAYOUTS["8up"], "long").size == (215.9, 279.4)
+
+
+def test_card_ranges_join_consecutive_numbers_and_read_back_with_parse_numbers():
+    from studykit.model import card_ranges, parse_numbers
+    assert card_ranges([9, 2, 3, 4, 5, 3]) == "Q2-Q5, Q9"
+    assert card_ranges([7]) == "Q7" and card_ranges([]) == ""
+    numbers = [2, 3, 4, 8, 10, 11, 40]
+    text = card_ranges(numbers).replace("Q", "").replace(" ", "")
+    assert parse_numbers(text) == frozenset(numbers)

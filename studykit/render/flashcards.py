@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..errors import RenderError
 from ..markdown import inline_code
-from ..model import DIFFICULTIES, DIFFICULTY_LETTERS, Question
+from ..model import DIFFICULTIES, DIFFICULTY_LETTERS, Question, card_ranges
 from ..paper import MARKS, PAPERS
 from ..workers import gc_paused
 from .base import BuildContext, Renderer, RenderResult, internals_failed
@@ -324,21 +324,6 @@ class _SizeSearch:
         return False
 
 
-def _runs(numbers: list[int]) -> str:
-    """Q2-Q5, Q9: card IDs with consecutive numbers joined, so a long list stays readable."""
-    out: list[str] = []
-    nums = sorted(set(numbers))
-    start = prev = None
-    for n in nums + [None]:
-        if start is not None and n is not None and n == prev + 1:
-            prev = n
-            continue
-        if start is not None:
-            out.append(f"Q{start}" if start == prev else f"Q{start}-Q{prev}")
-        start = prev = n
-    return ", ".join(out)
-
-
 class FlashcardRenderer(Renderer):
     name = "flashcards"
     reads = ("handbook",)    # a back gives its question's page in the handbook
@@ -405,12 +390,12 @@ class FlashcardRenderer(Renderer):
                    if f.kind == "back" and f.points < len(added_points(f.question))]
         lines = []
         if self.shrunk:
-            parts = [f"{kind}s {_runs(nums)}" for kind, nums in smaller.items() if nums]
+            parts = [f"{kind}s {card_ranges(nums)}" for kind, nums in smaller.items() if nums]
             lines.append(f"{len(self.shrunk)} card face(s) set below "
                          f"{layout_default:g} pt to fit: {'; '.join(parts)}")
         if trimmed:
             lines.append(f"{len(trimmed)} back(s) show only the key points that fit: "
-                         f"{_runs(trimmed)}")
+                         f"{card_ranges(trimmed)}")
         return lines
 
     def candidates(self, face: Face) -> list[tuple[float, float, int]]:
