@@ -45,7 +45,7 @@ ENTRIES = {
 }
 
 # What a kept question holds (loader.QuestionCache).
-QUESTIONS_FORMAT = 1
+QUESTIONS_FORMAT = 2
 # How samples are run: results from another way are not reused (checker.ResultCache).
 RUNNER_VERSION = "2"
 # What an HTML fragment holds, beyond what the kit's code and libraries' versions cover.

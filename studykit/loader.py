@@ -50,6 +50,7 @@ QUESTION_KEYS = {
     "pitfalls": (STR_LIST, False),
     "see_also": (INT_LIST, False),
     "references": (STR_LIST, False),
+    "index": (STR_LIST, False),
     "no_samples_reason": (STR, False),
     "follow_ups": (TABLES, False),
     "samples": (TABLES, False),
@@ -72,6 +73,11 @@ FIGURE_KEYS = {
     "dot": (STR, True),
 }
 CAPTION_MAX = 200
+# The subject index: the terms an answer explains, each pointing at that answer's pages.
+INDEX_TERMS_MAX = 10
+INDEX_TERM_MAX = 40
+# A Python name in backticks, or plain words (letters, digits and a little punctuation).
+_INDEX_TERM = re.compile(r"^(?:`[^`\s][^`]*`|[A-Za-z0-9_.()'/+-]+(?: [A-Za-z0-9_.()'/+-]+)*)$")
 FOLLOW_UP_KEYS = {"question": (STR, True), "answer": (STR, True)}
 TOPIC_KEYS = {"title": (STR, True), "intro": (STR, True)}
 
@@ -480,6 +486,7 @@ def _load_question(path: Path, topic: Topic, bank: dict[int, BankEntry],
 
     follow_ups, samples = _check_tables(fc, data, check_syntax)
     figures = _check_figures(fc, data, kept)
+    _check_index(fc, data)
     reason = data.get("no_samples_reason")
     if data.get("samples") and reason is not None:
         fc.add(("no_samples_reason",), "is set but the question has samples: remove one of them")
@@ -495,10 +502,39 @@ def _load_question(path: Path, topic: Topic, bank: dict[int, BankEntry],
         key_points=tuple(points), pitfalls=tuple(data.get("pitfalls", ())),
         follow_ups=tuple(follow_ups), see_also=tuple(see_also), references=tuple(refs),
         no_samples_reason=reason, samples=tuple(samples), path=path, figures=tuple(figures),
+        index=tuple(data.get("index", ())),
     )
     if number == named_number:   # else the key names another entry
         kept.put(key, question)
     return question
+
+
+def _check_index(fc: _FileChecker, data: dict) -> None:
+    """Each index term is well formed, given once, and found in the answer's own text: the
+    index sends a reader to this answer's pages, so a term it does not contain is a wrong
+    reference, not just an untidy one."""
+    terms = data.get("index", [])
+    if len(terms) > INDEX_TERMS_MAX:
+        fc.add(("index",), f"has {len(terms)} terms; at most {INDEX_TERMS_MAX} (the subjects "
+               "the answer explains, not every word it uses)")
+    follow_ups = [f.get("question", "") + " " + f.get("answer", "")
+                  for f in data.get("follow_ups", []) if isinstance(f, dict)]
+    text = " ".join([data["question"], data["summary"], data["answer"], *data["key_points"],
+                     *data.get("pitfalls", []), *follow_ups]).lower()
+    seen: set[str] = set()
+    line = fc.locator.line("index")
+    for i, term in enumerate(terms):
+        bare = term.strip("`").lower()
+        if not _INDEX_TERM.match(term) or len(term) > INDEX_TERM_MAX:
+            fc.add(("index", i), f"{term!r} is not a term: one Python name in backticks, or plain "
+                   f"words, at most {INDEX_TERM_MAX} characters", line=line)
+        elif bare in seen:
+            fc.add(("index", i), f"{term!r} is listed twice", line=line)
+        elif bare not in text:
+            fc.add(("index", i), f"{term!r} does not occur in the question, summary, answer, key "
+                   "points, pitfalls or follow-ups, so the index would send readers to a page "
+                   "that does not explain it", line=line)
+        seen.add(bare)
 
 
 def _check_tables(fc: _FileChecker, data: dict, check_syntax: bool):

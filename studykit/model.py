@@ -68,6 +68,8 @@ class Question:
     samples: tuple[Sample, ...] = ()
     path: Path | None = None
     figures: tuple[Figure, ...] = ()
+    # Terms of the handbook's subject index that this answer explains.
+    index: tuple[str, ...] = ()
 
     @property
     def card_id(self) -> str:
