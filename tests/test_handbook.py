@@ -29,7 +29,7 @@ from studykit.workers import InlineExecutor
 from studykit.render.handbook import (CODE_COLUMNS, KEEP_LINES, LIST_COLUMNS, MARGIN_BOTTOM,
                                       MARGIN_TOP, MARKS, PAPERS, PRINTABLE_INSET, QUOTE_COLUMNS,
                                       TEXT_WIDTH, HandbookRenderer, _and_list, markdown_html,
-                                      study_plan)
+                                      study_plan, subject_index)
 from studykit.render.partcache import PartCache
 from studykit.render.partschedule import lay_out
 from studykit.render.weasy_internals import _walk
@@ -298,7 +298,7 @@ def _link_entries(page) -> list[tuple[str, int | None, Rect]]:
 def test_internal_links_land_on_their_target(pdf, kit):
     headings = _heading_pages(pdf, kit)
     titles = {"guide": "How to use this guide", "contents": "Contents",
-              "checklist": "Progress checklist"}
+              "checklist": "Progress checklist", "subject-index": "Index"}
     seen, numbered = set(), 0
     for page in pdf:
         for dest, target, area in _link_entries(page):
@@ -529,6 +529,59 @@ def test_checklist_gives_each_question_its_page_and_three_review_columns(pdf, ki
                      and 9 < d.rect.width < 12 and abs(d.rect.width - d.rect.height) < 0.5)
     assert boxes == 3 * len(kit.questions)
     assert topics == {t.position for t in kit.topics if t.questions}
+
+
+def test_subject_index_gives_each_term_the_pages_of_the_answers_that_explain_it(pdf, kit):
+    headings = _heading_pages(pdf, kit)
+    start = _starts_with(pdf, "Index")
+    assert start > _starts_with(pdf, "Progress checklist")
+    def in_columns(page) -> str:
+        # The left column top to bottom, then the right one.
+        mid = page.rect.width / 2
+        words = sorted(page.words(), key=lambda w: (w.x0 >= mid, round(w.y1), w.x0))
+        return " ".join(w.text for w in words)
+
+    text = _norm(" ".join(in_columns(p) for p in list(pdf)[start:]))
+    # Two answers list a term: one entry with both pages, spelt as most answers spell it.
+    for term, numbers in {"print": [2], "separator": [2], "sys.stdout": [2],
+                          "Rayleigh scattering": [3], "wavelength": [3], "traceback": [5],
+                          "exit status": [5], "Stdout": [5]}.items():
+        pages = " ".join(str(headings[n] + 1) for n in numbers)
+        assert re.search(rf"(?<![\w.]){re.escape(term)} {pages}\b", text), (term, text)
+    # Sorted by their letters under a heading per initial.
+    order = [text.index(t) for t in ("E exit status", "P print", "R Rayleigh", "S separator",
+                                     "Stdout", "sys.stdout", "T traceback", "W wavelength")]
+    assert order == sorted(order)
+    # Every page number is a link to its answer (test_internal_links_land_on_their_target
+    # checks where each lands).
+    links = [link.name for p in list(pdf)[start:] for link in p.links()]
+    assert sorted(set(links)) == ["q2", "q3", "q5"]
+    # Python names are set in the code face.
+    names = [s for p in list(pdf)[start:] for line in _lines(p) for s in line["spans"]
+             if "sys.stdout" in s.text]
+    assert names and all(MONO in s.font for s in names), names
+
+
+def test_subject_index_merges_spellings_and_sorts_past_underscores():
+    from types import SimpleNamespace as Q
+    index = subject_index([Q(number=2, index=("`__slots__`", "GIL", "slot")),
+                           Q(number=7, index=("gil", "`dict`")),
+                           Q(number=9, index=("GIL", "`__dict__`", "3.12 changes"))])
+    flat = [(heading, e["text"], e["code"], e["numbers"]) for heading, entries in index
+            for e in entries]
+    assert flat == [("Symbols and numbers", "3.12 changes", False, [9]),
+                    ("D", "dict", True, [7]), ("D", "__dict__", True, [9]),
+                    ("G", "GIL", False, [2, 7, 9]),
+                    ("S", "slot", False, [2]), ("S", "__slots__", True, [2])]
+
+
+def test_the_bank_gives_the_index_at_least_300_terms_and_every_answer_some():
+    from conftest import ROOT
+    from studykit.loader import load_kit
+
+    kit = load_kit(ROOT / "content")
+    assert all(q.index for q in kit.questions), [q.number for q in kit.questions if not q.index]
+    assert sum(len(entries) for _, entries in subject_index(kit.questions)) >= 300
 
 
 def test_how_to_use_explains_the_numbering_the_other_outputs_and_a_plan(pdf, kit):

@@ -184,6 +184,35 @@ def study_plan(chapters: list[Topic], weeks: int) -> list[dict]:
     return plan
 
 
+def _index_key(term: str) -> str:
+    """Where a term sorts: by its words, case and backticks aside, leading underscores too
+    (`__slots__` under S, beside "slot")."""
+    return term.strip("`").lstrip("_").lower()
+
+
+def subject_index(questions) -> list[tuple[str, list[dict]]]:
+    """The subject index from the answers' `index` fields: (heading, entries) per initial, each
+    entry its term as most answers spell it, whether it is a Python name, and the numbers of
+    the answers that explain it. Terms that differ only in case or backticks are one entry."""
+    spellings: dict[str, Counter] = {}
+    numbers: dict[str, set[int]] = {}
+    for q in questions:
+        for term in q.index:
+            key = term.strip("`").lower()
+            spellings.setdefault(key, Counter())[term] += 1
+            numbers.setdefault(key, set()).add(q.number)
+    groups: dict[str, list[dict]] = {}
+    for key in sorted(numbers, key=lambda k: (_index_key(k), k)):
+        # The most common spelling; on a tie, the Python name (backticked) one.
+        term = max(spellings[key], key=lambda t: (spellings[key][t], t.startswith("`"), t))
+        initial = _index_key(term)[:1].upper()
+        heading = initial if initial.isalpha() else "Symbols and numbers"
+        groups.setdefault(heading, []).append({
+            "text": term.strip("`"), "code": term.startswith("`"),
+            "numbers": sorted(numbers[key])})
+    return list(groups.items())
+
+
 class HandbookRenderer(Renderer):
     name = "handbook"
 
@@ -321,12 +350,14 @@ class HandbookRenderer(Renderer):
             letters=DIFFICULTY_LETTERS, marks=MARKS, page_of=self.page_of))
 
     def back_html(self, ctx: BuildContext) -> Markup:
-        """The progress checklist: each question's page and three review columns."""
+        """The progress checklist (each question's page and three review columns), then in the
+        full edition the subject index."""
         env = self._env(ctx)
         return Markup(env.get_template("back.html.j2").render(
             chapters=self.chapters(ctx), letters=DIFFICULTY_LETTERS, marks=MARKS,
             page_of=self.page_of,
-            known=set(self.progress["known"]) if self.progress else set()))
+            known=set(self.progress["known"]) if self.progress else set(),
+            subjects=subject_index(ctx.kit.questions) if self.edition == "full" else []))
 
     def _document(self, ctx: BuildContext, css: Markup, body: list[Markup]) -> str:
         return self._env(ctx).get_template("book.html.j2").render(title=TITLE, css=css,
