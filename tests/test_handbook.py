@@ -29,7 +29,7 @@ from studykit.workers import InlineExecutor
 from studykit.render.handbook import (CODE_COLUMNS, KEEP_LINES, LIST_COLUMNS, MARGIN_BOTTOM,
                                       MARGIN_TOP, MARKS, PAPERS, PRINTABLE_INSET, QUOTE_COLUMNS,
                                       TEXT_WIDTH, HandbookRenderer, _and_list, markdown_html,
-                                      study_plan, subject_index)
+                                      study_plan, study_plans, subject_index)
 from studykit.render.partcache import PartCache
 from studykit.render.partschedule import lay_out
 from studykit.render.weasy_internals import _walk
@@ -590,11 +590,18 @@ def test_how_to_use_explains_the_numbering_the_other_outputs_and_a_plan(pdf, kit
     first = min(b.number for b in kit.bank)
     assert f"starts at {first}: there is no question {first - 1}" in text
     assert "flashcards" in text and "slide decks" in text
-    plan = study_plan([t for t in kit.topics if t.questions], 4)
-    assert f"A {len(plan)}-week plan" in text
-    for week in plan:
+    plans = study_plans([t for t in kit.topics if t.questions])
+    assert [p["review"] for p in plans] == [False, True]
+    short, long = (p["weeks"] for p in plans)
+    # The fixture's two chapters: two weeks each, and the longer plan's review week.
+    assert [len(short), len(long)] == [2, 3] and long[-1]["review"]
+    assert f"A {len(short)}-week plan" in text
+    assert f"A {len(long)}-week plan, the last week for review" in text
+    assert "Review: the checklist's questions" in text
+    assert f"all ({len(kit.questions)})" in text
+    for week in short:
         for t in week["chapters"]:
-            assert f"{t.position} {t.title}" in text
+            assert text.count(f"{t.position} {t.title}") >= 2
 
 
 def test_the_study_plan_splits_chapters_into_weeks_of_about_the_same_size():
@@ -613,6 +620,9 @@ def test_the_study_plan_splits_chapters_into_weeks_of_about_the_same_size():
     assert all(30 <= w["count"] <= 50 for w in plan), [w["count"] for w in plan]
     assert plan[0]["first"] == 2 and plan[-1]["last"] == n - 1
     assert len(study_plan(topics[:2], 4)) == 2                   # never an empty week
+    plan = study_plan(topics, 7)                                 # the eight-week plan's
+    assert len(plan) == 7 and [t for w in plan for t in w["chapters"]] == topics
+    assert all(15 <= w["count"] <= 32 for w in plan), [w["count"] for w in plan]
 
 
 def test_core_edition_keeps_what_to_say_and_drops_the_rest(root, kit, pdf, tmp_path):

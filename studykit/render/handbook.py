@@ -159,29 +159,54 @@ def markdown_html(text: str) -> Markup:
     return Markup(_FENCE.sub(fence, rendered))
 
 
-# Weeks of the study plan on the "How to use" page.
-PLAN_WEEKS = 4
+# The study plans on the "How to use" page, by their length in weeks: the chapters share a
+# plan's weeks, but for the last week of a plan that has a review week.
+PLANS = ((4, False), (8, True))
 
 
 def study_plan(chapters: list[Topic], weeks: int) -> list[dict]:
-    """The chapters in order, cut into at most `weeks` runs of about the same number of
-    questions (a chapter is never split): each week's chapters, its question count and the
-    first and last question numbers (the cards to add that week)."""
-    total = sum(len(t.questions) for t in chapters)
-    plan: list[dict] = []
-    done = 0
-    for t in chapters:
-        # A chapter goes to the week in which its middle question falls.
-        week = min(weeks - 1, (done + len(t.questions) / 2) * weeks // total) if total else 0
-        if not plan or len(plan) <= week:
-            plan.append({"chapters": [], "count": 0})
-        plan[-1]["chapters"].append(t)
-        plan[-1]["count"] += len(t.questions)
-        done += len(t.questions)
-    for w in plan:
-        numbers = [q.number for t in w["chapters"] for q in t.questions]
-        w["first"], w["last"] = min(numbers), max(numbers)
+    """The chapters in order, cut into at most `weeks` runs (a chapter is never split) whose
+    question counts are as even as can be: the largest week as small as it can be, then the
+    weeks' squared sizes as small as they can be. Each week: its chapters, its question count
+    and the first and last question numbers (the cards to add that week)."""
+    chapters = [t for t in chapters if t.questions]
+    sizes = [len(t.questions) for t in chapters]
+    weeks = min(weeks, len(chapters))
+    if not weeks:
+        return []
+    # best[w][i]: the best (largest week, sum of squares, cuts) for the first i chapters in
+    # w weeks; fifteen chapters and a few weeks make this instant.
+    inf = (float("inf"), float("inf"), ())
+    best = [[inf] * (len(sizes) + 1) for _ in range(weeks + 1)]
+    best[0][0] = (0, 0, ())
+    for w in range(1, weeks + 1):
+        for i in range(1, len(sizes) + 1):
+            for j in range(w - 1, i):
+                largest, squares, cuts = best[w - 1][j]
+                size = sum(sizes[j:i])
+                candidate = (max(largest, size), squares + size * size, cuts + (i,))
+                best[w][i] = min(best[w][i], candidate)
+    plan, start = [], 0
+    for end in best[weeks][len(sizes)][2]:
+        part = chapters[start:end]
+        numbers = [q.number for t in part for q in t.questions]
+        plan.append({"chapters": part, "count": len(numbers), "review": False,
+                     "first": min(numbers), "last": max(numbers)})
+        start = end
     return plan
+
+
+def study_plans(chapters: list[Topic]) -> list[dict]:
+    """Each plan of PLANS: its weeks (see study_plan), the last one a review week where the
+    plan has one ({"review": True, "first", "last", "count"}: every card of the book)."""
+    plans = []
+    for weeks, review in PLANS:
+        plan = study_plan(chapters, weeks - 1 if review else weeks)
+        if review and plan:
+            plan.append({"review": True, "chapters": [], "first": plan[0]["first"],
+                         "last": plan[-1]["last"], "count": sum(w["count"] for w in plan)})
+        plans.append({"weeks": plan, "review": review})
+    return plans
 
 
 def _index_key(term: str) -> str:
@@ -333,7 +358,7 @@ class HandbookRenderer(Renderer):
             build_date=ctx.build_date.isoformat(), answered=len(kit.questions),
             total=len(kit.bank), levels=levels, chapters=self.chapters(ctx),
             first_number=min(b.number for b in kit.bank), last_number=max(b.number for b in kit.bank),
-            plan=study_plan(self.chapters(ctx), PLAN_WEEKS),
+            plans=study_plans(self.chapters(ctx)),
             letters=DIFFICULTY_LETTERS, marks=MARKS, page_of=self.page_of,
             progress=self.progress))
 
