@@ -562,6 +562,18 @@ def test_subject_index_gives_each_term_the_pages_of_the_answers_that_explain_it(
     assert names and all(MONO in s.font for s in names), names
 
 
+def test_a_bank_whose_answers_name_no_subjects_has_no_index_and_still_builds(tmp_path):
+    # The contents must not list an index that is not there: its page number would have no
+    # anchor to find, and the build would fail.
+    shutil.copytree(FIXTURES / "bank", tmp_path / "content")
+    for path in (tmp_path / "content").rglob("*.toml"):
+        path.write_text(re.sub(r"(?m)^index = \[.*\]\n", "", path.read_text()))
+    assert "index =" not in "".join(p.read_text() for p in (tmp_path / "content").rglob("*.toml"))
+    pages = [p.text() for p in Document(_build(tmp_path))]
+    assert not any(re.search(r"(?m)^Index\b", t) for t in pages), pages[2]
+    assert any("Progress checklist" in t for t in pages)
+
+
 def test_subject_index_merges_spellings_and_sorts_past_underscores():
     from types import SimpleNamespace as Q
     index = subject_index([Q(number=2, index=("`__slots__`", "GIL", "slot")),

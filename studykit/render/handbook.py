@@ -360,7 +360,7 @@ class HandbookRenderer(Renderer):
             first_number=min(b.number for b in kit.bank), last_number=max(b.number for b in kit.bank),
             plans=study_plans(self.chapters(ctx)),
             letters=DIFFICULTY_LETTERS, marks=MARKS, page_of=self.page_of,
-            progress=self.progress))
+            progress=self.progress, has_index=bool(self._subjects(ctx))))
 
     def chapter_html(self, ctx: BuildContext, topic: Topic) -> Markup:
         """One topic's chapter: its opener, then each of its answered questions."""
@@ -382,7 +382,11 @@ class HandbookRenderer(Renderer):
             chapters=self.chapters(ctx), letters=DIFFICULTY_LETTERS, marks=MARKS,
             page_of=self.page_of,
             known=set(self.progress["known"]) if self.progress else set(),
-            subjects=subject_index(ctx.kit.questions) if self.edition == "full" else []))
+            subjects=self._subjects(ctx)))
+
+    def _subjects(self, ctx: BuildContext) -> list[tuple[str, list[dict]]]:
+        # Only the full edition has an index, and a bank whose answers name no subjects has none.
+        return subject_index(ctx.kit.questions) if self.edition == "full" else []
 
     def _document(self, ctx: BuildContext, css: Markup, body: list[Markup]) -> str:
         return self._env(ctx).get_template("book.html.j2").render(title=TITLE, css=css,
