@@ -29,7 +29,7 @@ from studykit.workers import InlineExecutor
 from studykit.render.handbook import (CODE_COLUMNS, KEEP_LINES, LIST_COLUMNS, MARGIN_BOTTOM,
                                       MARGIN_TOP, MARKS, PAPERS, PRINTABLE_INSET, QUOTE_COLUMNS,
                                       TEXT_WIDTH, HandbookRenderer, _and_list, markdown_html,
-                                      study_plan, study_plans, subject_index)
+                                      name_breaks, study_plan, study_plans, subject_index)
 from studykit.render.partcache import PartCache
 from studykit.render.partschedule import lay_out
 from studykit.render.weasy_internals import _walk
@@ -535,11 +535,23 @@ def test_subject_index_gives_each_term_the_pages_of_the_answers_that_explain_it(
     headings = _heading_pages(pdf, kit)
     start = _starts_with(pdf, "Index")
     assert start > _starts_with(pdf, "Progress checklist")
+    def column(page, word) -> int:
+        left = (page.rect.width - TEXT_WIDTH * PT_PER_MM) / 2
+        return min(2, max(0, int((word.x0 - left) // (TEXT_WIDTH * PT_PER_MM / 3))))
+
     def in_columns(page) -> str:
-        # The left column top to bottom, then the right one.
-        mid = page.rect.width / 2
-        words = sorted(page.words(), key=lambda w: (w.x0 >= mid, round(w.y1), w.x0))
+        # Three columns, each top to bottom.
+        words = sorted(page.words(), key=lambda w: (column(page, w), round(w.y1), w.x0))
         return " ".join(w.text for w in words)
+
+    # A page number follows its term after one space, even a one-digit number (its digits
+    # are stamped from the left of a slot three digits wide).
+    for page in list(pdf)[start:]:
+        words = sorted(page.words(), key=lambda w: (column(page, w), round(w.y1), w.x0))
+        for before, number in zip(words, words[1:]):
+            if number.text.isdigit() and round(before.y1) == round(number.y1) \
+                    and not before.text.isdigit():
+                assert number.x0 - before.x1 < 4, (before.text, number.text)
 
     text = _norm(" ".join(in_columns(p) for p in list(pdf)[start:]))
     # Two answers list a term: one entry with both pages, spelt as most answers spell it.
@@ -572,6 +584,15 @@ def test_a_bank_whose_answers_name_no_subjects_has_no_index_and_still_builds(tmp
     pages = [p.text() for p in Document(_build(tmp_path))]
     assert not any(re.search(r"(?m)^Index\b", t) for t in pages), pages[2]
     assert any("Progress checklist" in t for t in pages)
+
+
+def test_a_long_python_name_in_the_index_may_wrap_only_after_a_dot_or_an_underscore():
+    assert name_breaks("asyncio.run_coroutine_threadsafe") == \
+        "asyncio.<wbr>run_<wbr>coroutine_<wbr>threadsafe"
+    assert name_breaks("__private_name_that_is_quite_long") == \
+        "__private_<wbr>name_<wbr>that_<wbr>is_<wbr>quite_<wbr>long"
+    assert name_breaks("sys.stdout") == "sys.stdout"              # short names stay whole
+    assert name_breaks("a<b>" * 7) == "a&lt;b&gt;" * 7
 
 
 def test_subject_index_merges_spellings_and_sorts_past_underscores():

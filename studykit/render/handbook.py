@@ -215,6 +215,17 @@ def _index_key(term: str) -> str:
     return term.strip("`").lstrip("_").lower()
 
 
+def name_breaks(name: str) -> Markup:
+    """A Python name with break opportunities after its dots and inner underscores, for a
+    narrow column: asyncio.run_coroutine_threadsafe may wrap after "run_", never mid-word.
+    Short names are left whole."""
+    if len(name) <= 24:
+        return Markup.escape(name)
+    lead = len(name) - len(name.lstrip("_"))
+    pieces = re.split(r"(?<=[._])(?=[^._])", name[lead:])
+    return Markup(escape(name[:lead])) + Markup("<wbr>").join(escape(p) for p in pieces)
+
+
 def subject_index(questions) -> list[tuple[str, list[dict]]]:
     """The subject index from the answers' `index` fields: (heading, entries) per initial, each
     entry its term as most answers spell it, whether it is a Python name, and the numbers of
@@ -272,6 +283,7 @@ class HandbookRenderer(Renderer):
         if env is None:
             env = self._envs[ctx.templates_dir] = self.jinja(ctx, "handbook")
             env.filters["code"] = inline_code
+            env.filters["name_breaks"] = name_breaks
         return env
 
     def page_css(self, ctx: BuildContext) -> Markup:
@@ -334,11 +346,14 @@ class HandbookRenderer(Renderer):
     # ------------------------------------------------------------------ the parts
 
     @staticmethod
-    def page_of(anchor: str, prefix: str = "") -> Markup:
-        """A hidden stand-in for the page number of `anchor`, stamped on the joined book."""
+    def page_of(anchor: str, prefix: str = "", align: str = "right") -> Markup:
+        """A hidden stand-in for the page number of `anchor`, stamped on the joined book.
+        Right-aligned in its room (a column of numbers); left-aligned where the number follows
+        words, as in the index, so that a short number leaves no gap before it."""
         shown = (prefix + PAGE_STAND_IN).replace(" ", "\u00a0")
-        return Markup('<span class="pgref" data-ref="{a}" data-prefix="{p}">{s}</span>').format(
-            a=anchor, p=prefix, s=shown)
+        extra = Markup(' data-align="left"') if align == "left" else ""
+        return Markup('<span class="pgref" data-ref="{a}" data-prefix="{p}"{x}>{s}</span>').format(
+            a=anchor, p=prefix, x=extra, s=shown)
 
     def front_html(self, ctx: BuildContext) -> Markup:
         """Cover, how to use this guide, and the contents."""

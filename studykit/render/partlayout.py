@@ -207,7 +207,8 @@ def _layout_part(html: str, base_url: str, resume: Resume | None, fast: bool) ->
 
 
 _STAND_IN = re.compile(r'<span class="' + STAND_IN_CLASS
-                       + r'" data-ref="([^"]*)" data-prefix="([^"]*)">([^<]*)</span>')
+                       + r'" data-ref="([^"]*)" data-prefix="([^"]*)"'
+                       + r'(?: data-align="(left|right)")?>([^<]*)</span>')
 # Shows the stand-ins alone where they are laid out, to be found in a PDF (see
 # _public_stand_ins): everything else, the other margin boxes too, is laid out but not drawn.
 # (A user style sheet's !important outranks the author's; visibility does not move anything.)
@@ -245,7 +246,7 @@ def _public_stand_ins(html: str, base_url: str) -> list[list]:
     refs = []
 
     def mark(m) -> str:
-        refs.append((unescape(m.group(1)), unescape(m.group(2)), unescape(m.group(3))))
+        refs.append((unescape(m.group(1)), unescape(m.group(2)), m.group(3) or "right"))
         return f'<span id="{_MARK}{len(refs) - 1}"' + m.group(0)[len("<span"):]
 
     page_html, stylesheets = _split_style(_STAND_IN.sub(mark, html), base_url)
@@ -262,8 +263,9 @@ def _public_stand_ins(html: str, base_url: str) -> list[list]:
                         if abs(run.x0 - x) < 1 and run.top - 2 <= y <= run.bottom]
                 style = [_font_named(run.font), run.size, run.color]
                 if near:
-                    ref, prefix, _ = refs[near[0]]
-                    found.append([i, ref, prefix, "right", run.x1, run.y, *style])
+                    ref, prefix, align = refs[near[0]]
+                    found.append([i, ref, prefix, align, run.x1 if align == "right" else run.x0,
+                                  run.y, *style])
                 elif run.text.replace("\u00a0", " ").strip().isdigit():
                     found.append([i, "", "", "center", (run.x0 + run.x1) / 2, run.y, *style])
     return found

@@ -47,7 +47,7 @@ def stamp_part(pdf: bytes, stamps: list, numbers: list[int],
                 name, _ = embedded[font]
                 text = face.printable(f"{prefix}{number}")
                 width = face.width(text, size)
-                x0 = x - width if align == "right" else x - width / 2
+                x0 = {"right": x - width, "left": x}.get(align, x - width / 2)
                 drawn.append(f"BT {name} {size:.4f} Tf {' '.join(f'{c:.4f}' for c in color)} rg "
                              f"1 0 0 1 {x_left + x0:.3f} {y_top - y:.3f} Tm "
                              f"<{text.encode('latin-1').hex()}> Tj ET")

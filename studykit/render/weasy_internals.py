@@ -313,7 +313,8 @@ def _stand_ins(page_box, page_index: int) -> list[list]:
     """Where the page numbers go: [page, ref, prefix, align, x, baseline, font, size, colour].
 
     `ref` is the anchor whose page is printed, or "" for the page's own number. `x` is the right
-    edge for right-aligned references and the centre for the page's own number."""
+    edge for right-aligned references (the default), the left edge for left-aligned ones
+    (data-align="left") and the centre for the page's own number."""
     found = []
     for box in _walk(page_box):
         if type(box).__name__ == "MarginBox":
@@ -327,14 +328,14 @@ def _stand_ins(page_box, page_index: int) -> list[list]:
                     or type(box).__name__ != "InlineBox"):
                 continue
             ref, prefix = element.get("data-ref", ""), element.get("data-prefix", "")
-            align = "right"
+            align = element.get("data-align", "right")
         text = _first_text(box)
         if text is None or not text.text.strip():
             continue
         style = text.style
         font = font_file(tuple(style["font_family"]), style["font_weight"] >= 600,
                          style["font_style"] != "normal")
-        x = text.position_x + (text.width if align == "right" else text.width / 2)
+        x = text.position_x + {"right": text.width, "left": 0}.get(align, text.width / 2)
         found.append([page_index, ref, prefix, align, x * PT,
                       (text.position_y + text.baseline) * PT, font, style["font_size"] * PT,
                       _color(style)])
