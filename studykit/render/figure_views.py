@@ -14,9 +14,10 @@ from .. import figures
 from ..model import Figure, Question
 from .base import BuildContext
 
-# A figure is never taller than this in the handbook (a page's text block is some 250 mm), so it
-# always fits on one page with its caption.
-MAX_HEIGHT_PT = 160 / 25.4 * 72
+# A figure is never taller than this in the handbook: under a third of a page's text block (some
+# 260 mm), so that a figure kept whole, moved to the next page, leaves at most about a third of
+# the page it could not fit on empty. The tallest figures print at 0.7 of their drawn size.
+MAX_HEIGHT_PT = 80 / 25.4 * 72
 
 
 def answer_html(ctx: BuildContext, q: Question, markdown: Callable[[str], Markup], env) -> Markup:

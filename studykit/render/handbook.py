@@ -47,8 +47,8 @@ EDITIONS = {"full": "Verified answers, with code that runs",
 # and padding. The side margins are equal (30 mm
 # on A4): the inner one leaves room for a binder's holes on either side of a duplex sheet.
 TEXT_WIDTH = 150.0
-MARGIN_TOP = 18.0
-MARGIN_BOTTOM = 18.0
+MARGIN_TOP = 17.0
+MARGIN_BOTTOM = 17.0
 # What a home printer can reach; nothing may be drawn closer to the paper's edge.
 PRINTABLE_INSET = 12.0
 
