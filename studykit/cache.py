@@ -51,7 +51,7 @@ RUNNER_VERSION = "2"
 # What an HTML fragment holds, beyond what the kit's code and libraries' versions cover.
 FRAGMENTS_FORMAT = 1
 # What a laid-out part's record holds (render.partlayout.PartLayout.record).
-PART_FORMAT = 7
+PART_FORMAT = 8
 # How a figure is drawn, beyond its source, the house style and Graphviz's version (figures.draw).
 FIGURES_FORMAT = 1
 # What a part keeps to be laid out part-way after an edit (weasy_internals.Pagination).

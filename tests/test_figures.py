@@ -10,6 +10,7 @@ import pytest
 from pptx import Presentation
 
 from conftest import FIXTURE_BANK
+from pdfread import Document
 from studykit import figures
 from studykit.errors import ContentError
 from studykit.loader import load_kit
@@ -223,6 +224,60 @@ def test_the_deck_has_a_figure_slide_after_the_answer_with_alt_in_notes_and_pict
     assert kit.question(2).figures[0].alt in notes
     assert io.BytesIO(pic.image.blob).read(4) == b"\x89PNG"
 
+
+
+def _alt_texts(pdf) -> list[tuple[int, str]]:
+    """(page, alt text) of each marked-content sequence with an alternate description."""
+    import pikepdf
+
+    found = []
+    for page in pdf.pages:
+        for operands, _ in pikepdf.parse_content_stream(page, "BDC"):
+            if isinstance(operands[1], pikepdf.Dictionary) and "/Alt" in operands[1]:
+                found.append((page.index, str(operands[1].Alt)))
+    return found
+
+
+def test_the_handbook_pdf_carries_each_figure_s_alt_text_on_what_draws_it(bank, tmp_path):
+    import pikepdf
+    from click.testing import CliRunner
+
+    import build
+
+    _with_figure(bank)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(build.cli, ["--content", str(bank), "--output", str(out),
+                                            "handbook"],
+                                env={"KIT_CACHE_DIR": str(tmp_path / "cache")})
+    assert result.exit_code == 0, result.output
+    with pikepdf.open(out / "handbook.pdf") as pdf:
+        [(page, alt)] = _alt_texts(pdf)
+        assert alt == "A name x with an arrow to an int object holding 42."
+        # The parts' structure trees, which joining would leave pointing nowhere, are gone.
+        assert "/StructTreeRoot" not in pdf.Root
+    # On the page that shows the figure's caption.
+    with Document(out / "handbook.pdf") as doc:
+        assert "Figure 1.1." in doc[page].text()
+
+
+def test_figure_alt_texts_moves_each_alt_onto_its_figure_s_content_on_its_own_page():
+    import pikepdf
+    from weasyprint import HTML
+
+    from studykit.render.pdfcommon import figure_alt_texts
+
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg" width="80" height="40"><rect width="80" height="40"/></svg>'
+    src = "data:image/svg+xml;base64," + __import__("base64").b64encode(svg).decode()
+    html = (f'<p>text <a href="#b">link</a></p><figure><img src="{src}" alt="First – ünïcode"></figure>'
+            f'<p id="b" style="break-before: page">more</p><figure><img src="{src}" alt="Second"></figure>'
+            f'<img src="{src}" alt="">')
+    tagged = HTML(string=html).write_pdf(pdf_tags=True)
+    with pikepdf.open(io.BytesIO(figure_alt_texts(tagged))) as pdf:
+        assert _alt_texts(pdf) == [(0, "First – ünïcode"), (1, "Second")]
+        assert "/StructTreeRoot" not in pdf.Root and "/MarkInfo" not in pdf.Root
+        assert not any("/StructParents" in page.obj for page in pdf.pages)
+    untagged = HTML(string=html).write_pdf()
+    assert figure_alt_texts(untagged) == untagged
 
 
 def test_a_session_deck_numbers_its_figures_by_their_own_chapters(bank, tmp_path):

@@ -19,7 +19,7 @@ from ..cache import PART_FORMAT
 from ..errors import RenderError
 from ..workers import gc_paused
 from .base import internals_failed
-from .pdfcommon import pikepdf
+from .pdfcommon import figure_alt_texts, pikepdf
 from .pdftext import text_runs
 
 # CSS pixels to PDF points.
@@ -187,7 +187,11 @@ def _layout_part(html: str, base_url: str, resume: Resume | None, fast: bool) ->
             links.append([i, kind, target, x0 * PT, y0 * PT, x1 * PT, y1 * PT])
         for level, label, (x, y), *_state in page.bookmarks:
             bookmarks.append([i, level, label, x * PT, y * PT])
-    pdf = document.write_pdf()
+    if _FIGURE_ALT.search(html):
+        # Tagged so that each figure's alt text can be found and kept (see figure_alt_texts).
+        pdf = figure_alt_texts(document.write_pdf(pdf_tags=True))
+    else:
+        pdf = document.write_pdf()
     if fast:
         stamps += weasy_internals.stand_ins(document, start)
     else:
@@ -206,6 +210,8 @@ def _layout_part(html: str, base_url: str, resume: Resume | None, fast: bool) ->
                       rejoined_at=rejoined or 0, missing=_missing_stand_ins(html, stamps, links))
 
 
+# A figure with alt text (templates/handbook/figure.html.j2).
+_FIGURE_ALT = re.compile(r'<figure\b[^>]*>\s*<img [^>]*\balt="[^"]')
 _STAND_IN = re.compile(r'<span class="' + STAND_IN_CLASS
                        + r'" data-ref="([^"]*)" data-prefix="([^"]*)"'
                        + r'(?: data-align="(left|right)")?>([^<]*)</span>')
