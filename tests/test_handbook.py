@@ -588,6 +588,7 @@ def test_a_bank_whose_answers_name_no_subjects_has_no_index_and_still_builds(tmp
     assert "index =" not in "".join(p.read_text() for p in (tmp_path / "content").rglob("*.toml"))
     pages = [p.text() for p in Document(_build(tmp_path))]
     assert not any(re.search(r"(?m)^Index\b", t) for t in pages), pages[2]
+    assert not any("index after it" in _norm(t) for t in pages)
     assert any("Progress checklist" in t for t in pages)
 
 
@@ -633,8 +634,10 @@ def test_how_to_use_explains_the_numbering_the_other_outputs_and_a_plan(pdf, kit
     short, long = (p["weeks"] for p in plans)
     # The fixture's two chapters: two weeks each, and the longer plan's review week.
     assert [len(short), len(long)] == [2, 3] and long[-1]["review"]
-    assert f"A {len(short)}-week plan" in text
-    assert f"A {len(long)}-week plan, the last week for review" in text
+    # Two and three weeks here; the bank's four and eight ("An eight-week plan").
+    assert "A two-week plan" in text and len(short) == 2
+    assert "A three-week plan, the last week for review" in text and len(long) == 3
+    assert "The index after it lists the subjects the answers explain" in text
     assert "Review: the checklist's questions" in text
     assert f"all ({len(kit.questions)})" in text
     for week in short:
