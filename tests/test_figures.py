@@ -299,13 +299,13 @@ def test_a_session_deck_numbers_its_figures_by_their_own_chapters(bank, tmp_path
     titles = [s.shapes.title.text if s.shapes.title else "" for s in prs.slides]
     assert "Q2 · Figure 1.1" in titles
 
-def _figure_slide(tmp_path: Path, dot: str):
+def _figure_slide(tmp_path: Path, dot: str, caption: str = "The name `x` refers to an int object"):
     import shutil
 
     bank = tmp_path / "content"
     shutil.copytree(FIXTURE_BANK, bank)
     _with_figure(bank, FIGURE.replace(GOOD_DOT, dot).replace(
-        "The name x refers to an int object", "The name `x` refers to an int object"))
+        "The name x refers to an int object", caption))
     ctx = BuildContext(kit=load_kit(bank), report=None, out_dir=tmp_path,
                        cache_dir=tmp_path / "cache")
     path = next(p for p in SlidesRenderer().render(ctx).paths if "01-alpha" in p.name)
@@ -314,6 +314,14 @@ def _figure_slide(tmp_path: Path, dot: str):
     [pic] = [s for s in slide.shapes if s.shape_type == 13]
     [cap] = [s for s in slide.shapes if s.name == "Caption"]
     return prs, pic, cap
+
+
+def test_a_caption_whose_long_name_would_break_in_the_side_column_goes_under_the_figure(
+        tmp_path):
+    tall = "digraph {\n" + " -> ".join(f"n{i}" for i in range(9)) + ";\n}\n"
+    prs, pic, cap = _figure_slide(
+        tmp_path, tall, "Looked up by `object.__getattribute__.__qualname__.__class__` first")
+    assert cap.top >= pic.top + pic.height     # under it, where the name fits on a line
 
 
 def test_a_tall_figure_has_its_caption_beside_it_a_wide_one_under_it(tmp_path):

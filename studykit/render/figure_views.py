@@ -48,7 +48,7 @@ def figure_slide(deck, q: Question, fig: Figure) -> None:
     """A slide after the question's answer: the figure as large as the body allows, its
     caption under it (beside it, for a figure taller than the body is wide-for-tall), the alt
     text in the speaker notes and in the picture's description."""
-    from .pptx_text import EMU_PER_PT, Box, Para, Run, line_pitch
+    from .pptx_text import DEFAULT_INSET_X, EMU_PER_PT, Box, Para, Run, line_pitch, text_width
     from .slide_text import inline_runs
     from .slide_writer import Rect
 
@@ -70,21 +70,29 @@ def figure_slide(deck, q: Question, fig: Figure) -> None:
     natural = (pw / figures.PNG_DPI * 72 * EMU_PER_PT, ph / figures.PNG_DPI * 72 * EMU_PER_PT)
     gap = int(8 * EMU_PER_PT)
 
-    def caption(width: int, sizes=(20, 18, 16)) -> tuple[list, int]:
+    def whole_words(paras: list, width: int) -> bool:
+        # A word wider than the column would be broken between letters (a long Python name
+        # such as object.__getattribute__ in the narrow side column).
+        room = (width - 2 * DEFAULT_INSET_X) / EMU_PER_PT
+        return all(text_width(word, run.size, run.font or deck.text_font, run.bold, run.italic)
+                   <= room for para in paras for run in para.runs for word in run.text.split())
+
+    def caption(width: int, sizes=(20, 18, 16)) -> tuple[list, int, bool]:
         for size in sizes:
             paras = [Para(inline_runs(fig.caption, size), line_pitch(size))]
             e = Box(paras, width / EMU_PER_PT, 0, font=deck.text_font).extent()
-            if e.lines <= (2 if width == r.w else 8) or size == sizes[-1]:
-                return paras, int((e.height + 2) * EMU_PER_PT)
+            whole = whole_words(paras, width)
+            if e.lines <= (2 if width == r.w else 8) and whole or size == sizes[-1]:
+                return paras, int((e.height + 2) * EMU_PER_PT), whole
 
     # Caption under the figure, or, for a tall figure, in a column beside it: whichever
     # lets the figure be larger.
-    under, under_h = caption(r.w)
+    under, under_h, _ = caption(r.w)
     scale_under = min(r.w / natural[0], (r.h - under_h - gap) / natural[1], 2.0)
     side_w = int(r.w * 0.3)
-    beside, beside_h = caption(side_w)
+    beside, beside_h, beside_whole = caption(side_w)
     scale_beside = min((r.w - side_w - gap) / natural[0], r.h / natural[1], 2.0)
-    if scale_beside > scale_under * 1.1 and beside_h <= r.h:
+    if scale_beside > scale_under * 1.1 and beside_h <= r.h and beside_whole:
         scale = scale_beside
         w, h = int(natural[0] * scale), int(natural[1] * scale)
         x0 = r.x + (r.w - side_w - gap - w) // 2
