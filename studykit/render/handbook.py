@@ -220,10 +220,21 @@ def name_breaks(name: str) -> Markup:
     narrow column: asyncio.run_coroutine_threadsafe may wrap after "run_", never mid-word.
     Short names are left whole."""
     if len(name) <= 24:
-        return Markup.escape(name)
+        return escape(name)
     lead = len(name) - len(name.lstrip("_"))
     pieces = re.split(r"(?<=[._])(?=[^._])", name[lead:])
     return Markup(escape(name[:lead])) + Markup("<wbr>").join(escape(p) for p in pieces)
+
+
+_NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+                 "eleven", "twelve")
+
+
+def plan_title(weeks: int, review: bool) -> str:
+    """A plan's heading: "A four-week plan", "An eight-week plan, the last week for review"."""
+    word = _NUMBER_WORDS[weeks - 1] if weeks <= len(_NUMBER_WORDS) else str(weeks)
+    article = "An" if word.startswith(("e", "8", "11", "18")) else "A"
+    return f"{article} {word}-week plan" + (", the last week for review" if review else "")
 
 
 def subject_index(questions) -> list[tuple[str, list[dict]]]:
@@ -284,6 +295,7 @@ class HandbookRenderer(Renderer):
             env = self._envs[ctx.templates_dir] = self.jinja(ctx, "handbook")
             env.filters["code"] = inline_code
             env.filters["name_breaks"] = name_breaks
+            env.globals["plan_title"] = plan_title
         return env
 
     def page_css(self, ctx: BuildContext) -> Markup:
@@ -375,7 +387,8 @@ class HandbookRenderer(Renderer):
             first_number=min(b.number for b in kit.bank), last_number=max(b.number for b in kit.bank),
             plans=study_plans(self.chapters(ctx)),
             letters=DIFFICULTY_LETTERS, marks=MARKS, page_of=self.page_of,
-            progress=self.progress, has_index=bool(self._subjects(ctx))))
+            progress=self.progress,
+            has_index=self._has_index(ctx)))
 
     def chapter_html(self, ctx: BuildContext, topic: Topic) -> Markup:
         """One topic's chapter: its opener, then each of its answered questions."""
@@ -397,11 +410,11 @@ class HandbookRenderer(Renderer):
             chapters=self.chapters(ctx), letters=DIFFICULTY_LETTERS, marks=MARKS,
             page_of=self.page_of,
             known=set(self.progress["known"]) if self.progress else set(),
-            subjects=self._subjects(ctx)))
+            subjects=subject_index(ctx.kit.questions) if self._has_index(ctx) else []))
 
-    def _subjects(self, ctx: BuildContext) -> list[tuple[str, list[dict]]]:
+    def _has_index(self, ctx: BuildContext) -> bool:
         # Only the full edition has an index, and a bank whose answers name no subjects has none.
-        return subject_index(ctx.kit.questions) if self.edition == "full" else []
+        return self.edition == "full" and any(q.index for q in ctx.kit.questions)
 
     def _document(self, ctx: BuildContext, css: Markup, body: list[Markup]) -> str:
         return self._env(ctx).get_template("book.html.j2").render(title=TITLE, css=css,

@@ -62,13 +62,12 @@ def figure_alt_texts(pdf: bytes) -> bytes:
         def visit(element) -> None:
             if not isinstance(element, pk.Dictionary):
                 return
-            if element.get("/S") == pk.Name.Figure and "/Alt" in element and "/Pg" in element:
-                kids = element.get("/K")
-                for kid in (kids if isinstance(kids, pk.Array) else [kids]):
-                    if isinstance(kid, int):
-                        alts[(element.Pg.objgen[0], int(kid))] = str(element.Alt)
             kids = element.get("/K")
-            for kid in (kids if isinstance(kids, pk.Array) else [kids]):
+            kids = list(kids) if isinstance(kids, pk.Array) else [kids]
+            figure = element.get("/S") == pk.Name.Figure and "/Alt" in element and "/Pg" in element
+            for kid in kids:
+                if figure and isinstance(kid, int):
+                    alts[(element.Pg.objgen[0], int(kid))] = str(element.Alt)
                 visit(kid)
 
         visit(tree)
