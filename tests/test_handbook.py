@@ -434,7 +434,8 @@ def test_a_sample_breaks_between_lines_with_three_each_side_and_a_mark_at_both_e
     assert all(n >= KEEP_LINES for n in on.values()), on
     for n in pages[:-1]:
         assert "Sample 2 continues on the next page" in _bottom_margin(pdf[n]), n
-        assert "Sample 2 continued" in _top_margin(pdf[n + 1]), n + 1
+        # The header names the question the sample belongs to, not one that starts later.
+        assert "Sample 2 continued · Question 4" in _norm(_top_margin(pdf[n + 1])), n + 1
     # Nowhere else: a page that no sample runs off says nothing of the kind.
     for page in pdf:
         if page.number not in pages[:-1]:
