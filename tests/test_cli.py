@@ -255,7 +255,7 @@ def test_a_build_prints_a_line_per_output_and_keeps_the_notes_in_a_report(bank, 
     assert [line.split(" ")[0] for line in lines] == [
         "checked", "handbook", "slides", "flashcards", "anki", "details", "answered"], result.output
     assert lines[1] == f"handbook built in {lines[1].split()[3]} s: wrote {out / 'handbook.pdf'} " \
-                       "(8 pages)"
+                       "(7 pages)"
     assert lines[2].endswith(f": wrote {out / 'slides'}/ (2 decks, 17 slides)")
     assert lines[3].endswith(f": wrote {out / 'flashcards-a4.pdf'} (3 cards, 8 pages)")
     assert lines[4].endswith(f": wrote {out / 'python-interview.apkg'} (3 notes in 2 topic decks)")
@@ -263,7 +263,7 @@ def test_a_build_prints_a_line_per_output_and_keeps_the_notes_in_a_report(bank, 
     assert lines[5] == f"details in {report} (5 notes; --verbose prints them)"
     # The detail is in the report, not on the screen.
     text = report.read_text("utf-8")
-    for note in ("[handbook] handbook.pdf\n3 questions in 2 chapter(s) on 8 a4 pages",
+    for note in ("[handbook] handbook.pdf\n3 questions in 2 chapter(s) on 7 a4 pages",
                  "[flashcards] flashcards-a4.pdf\n3 cards on 4 sheet(s)",
                  "[slides] slides/\n01-alpha.pptx: 10 slides, code at 22 pt\n02-beta.pptx: 7 slides, code at 22 pt"):
         assert note in text

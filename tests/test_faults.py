@@ -87,7 +87,7 @@ def test_a_second_build_waits_for_the_first_and_finds_its_work_done(tmp_path):
     # inputs, and no sample had to run again.
     assert "handbook: up to date" in second.stdout, second.stdout
     assert "(0 run, 17 from cache)" in second.stdout
-    assert len(_pages(out / "handbook.pdf")) == 8
+    assert len(_pages(out / "handbook.pdf")) == 7
     # The cache they shared is whole: another output folder takes every part from it, silently.
     again = _build(cache, tmp_path / "other", "handbook", "--verbose")
     assert again.returncode == 0 and again.stderr == "", again.stderr
@@ -241,7 +241,7 @@ def test_a_full_disk_under_the_cache_costs_time_not_outputs(tmp_path):
     assert lines[0].startswith(f"warning: cannot write the cache ({cache}/")
     assert lines[0].endswith(": No space left on device); outputs are not affected, the next "
                              "build does this work again")
-    assert len(_pages(tmp_path / "out" / "handbook.pdf")) == 8
+    assert len(_pages(tmp_path / "out" / "handbook.pdf")) == 7
 
 
 def test_check_update_on_a_read_only_content_folder_names_the_file_and_keeps_it(tmp_path):

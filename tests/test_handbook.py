@@ -28,8 +28,9 @@ from studykit.render.base import TEMPLATES_DIR, BuildContext, forced_public
 from studykit.workers import InlineExecutor
 from studykit.render.handbook import (CODE_COLUMNS, KEEP_LINES, LIST_COLUMNS, MARGIN_BOTTOM,
                                       MARGIN_TOP, MARKS, PAPERS, PRINTABLE_INSET, QUOTE_COLUMNS,
-                                      TEXT_WIDTH, HandbookRenderer, _and_list, markdown_html,
-                                      name_breaks, study_plan, study_plans, subject_index)
+                                      TEXT_WIDTH, HandbookRenderer, _and_list, label_fits_first_line,
+                                      markdown_html, name_breaks, run_in, study_plan, study_plans,
+                                      subject_index, verified_text)
 from studykit.render.partcache import PartCache
 from studykit.render.partschedule import lay_out
 from studykit.render.weasy_internals import _walk
@@ -344,7 +345,7 @@ def test_samples_show_highlighted_code_output_and_interpreters(pdf, kit):
         assert _norm(sample.code) in text
     # The 3.12-only sample names just the interpreters it ran on.
     newer = [label for label in labels if tuple(map(int, label.split()[-1].split(".")[:2])) >= (3, 12)]
-    assert "Verified on " + ", ".join(newer) in text
+    assert "Verified on CPython " + ", ".join(label.split()[-1] for label in newer) in text
     assert "then raises KeyError" in text
     # Pygments colours keywords and strings differently from names, in a monospace font.
     colours = {}
@@ -414,11 +415,13 @@ def test_headings_never_end_a_page(pdf, kit):
     for page in list(pdf)[first:_starts_with(pdf, "Progress checklist")]:
         body = [line for line in _lines(page)
                 if line["bbox"].y1 < page.rect.height - MARGIN_BOTTOM * PT_PER_MM]
-        last = max(body, key=lambda line: line["bbox"].y1)
+        bottom = max(line["bbox"].y1 for line in body)
+        # The last row: a label run into its text's line shares that line (its box is taller).
+        last = [line for line in body if line["bbox"].y1 > bottom - 2.5]
         # Every heading (question, part label, sample title, answer subheading) is set in
         # bold sans; body text is serif or monospace.
-        assert last["fonts"] != {"Noto-Sans-Bold"}, \
-            f"page {page.number + 1} ends on the heading {last['text']!r}"
+        assert set().union(*(line["fonts"] for line in last)) != {"Noto-Sans-Bold"}, \
+            f"page {page.number + 1} ends on the heading {last[0]['text']!r}"
 
 
 def test_a_sample_breaks_between_lines_with_three_each_side_and_a_mark_at_both_ends(pdf, kit):
@@ -467,10 +470,65 @@ def test_no_page_is_more_than_a_third_empty_except_where_a_part_ends(pdf):
     starts = _part_starts(pdf)
     ends = {n - 1 for n in starts} | {0, pdf.page_count - 1}
     shares = empty_shares(pdf)
-    assert len(shares) - len(ends) >= 2   # the fixture has pages that are not a part's last
-    for n, share in shares.items():
-        if n not in ends:
-            assert share <= 1 / 3, f"page {n + 1} is {share:.0%} empty"
+    checked = {n: share for n, share in shares.items() if n not in ends}
+    assert len(checked) >= 2   # the fixture has pages that are not a part's last
+    for n, share in checked.items():
+        assert share <= 1 / 3, f"page {n + 1} is {share:.0%} empty"
+
+
+def _row_of(page, pattern: str) -> dict | None:
+    return next((line for line in _lines(page) if re.search(pattern, line["text"])), None)
+
+
+def test_an_output_label_shares_a_short_first_line_and_has_its_own_above_a_long_one(pdf):
+    short = long = None
+    for page in pdf:
+        short = short or (_row_of(page, r"^2485$"), page)
+        long = long or (_row_of(page, r"^ruler-ruler-.*abc$"), page)
+        short = short if short[0] else None
+        long = long if long[0] else None
+    assert short and long
+    for (line, page), shares in ((short, True), (long, False)):
+        labels = [l for l in _lines(page) if l["text"].startswith("OUTPUT")]
+        # The label whose line is nearest above or at the output's first line.
+        label = min((l for l in labels if l["bbox"].y1 <= line["bbox"].y1 + 2),
+                    key=lambda l: line["bbox"].y1 - l["bbox"].y1)
+        # The interpreters follow the word on its line, at the right.
+        assert any("Verified on CPython" in l["text"] and abs(l["bbox"].y1 - label["bbox"].y1) < 2
+                   and l["bbox"].x0 > label["bbox"].x0 for l in _lines(page))
+        if shares:
+            assert abs(label["bbox"].y1 - line["bbox"].y1) < 2.5
+            assert label["bbox"].x0 > line["bbox"].x1 + 10   # to the right, clear of the output
+        else:
+            assert line["bbox"].y0 >= label["bbox"].y1 - 0.5   # a line of its own, above
+
+
+def test_label_fits_first_line_measures_the_label_against_the_line():
+    verified = verified_text(["CPython 3.10.13", "CPython 3.11.2", "CPython 3.12.1"])
+    assert verified == "Verified on CPython 3.10.13, 3.11.2, 3.12.1"
+    assert verified_text(["CPython 3.12.1", "PyPy 7.3.1"]) == \
+        "Verified on CPython 3.12.1, PyPy 7.3.1"
+    assert label_fits_first_line("2485\nmore", verified)
+    assert label_fits_first_line("x" * 30, verified)
+    assert not label_fits_first_line("x" * 60 + "\nshort", verified)
+    # Wide characters count double: 30 of them take the room of 60.
+    assert not label_fits_first_line("\u4e2d" * 30, verified)
+
+
+def test_a_part_label_runs_into_a_first_paragraph_and_heads_anything_else():
+    para = markdown_html("First words of the answer.\n\nMore.")
+    assert run_in(para, "The full answer").startswith(
+        '<p><span class="part runin">The full answer</span>\u00a0First words')
+    listed = markdown_html("- one\n- two")
+    assert run_in(listed, "The full answer").startswith(
+        '<h3 class="part">The full answer</h3><ul>')
+
+
+def test_a_long_table_may_break_between_rows_a_short_one_is_kept_whole():
+    def table(rows: int) -> str:
+        return "| a | b |\n|---|---|\n" + "".join(f"| {i} | x |\n" for i in range(rows))
+    assert '<table class="long">' in markdown_html(table(9))
+    assert "<table>" in markdown_html(table(8))
 
 
 def test_version_twins_are_one_sample_with_each_version_s_output(pdf):
@@ -767,9 +825,7 @@ def test_an_edit_lays_out_only_its_chapter_and_pages_still_match(tmp_path):
             if re.fullmatch(r"q\d+", dest):
                 assert target == headings[int(dest[1:])], dest
         for page in list(doc)[1:]:
-            bottom = _norm(page.textbox(Rect(0, page.rect.height - 22 * PT_PER_MM,
-                                             page.rect.width, page.rect.height)))
-            assert bottom == str(page.number + 1)
+            assert _bottom_margin(page) == str(page.number + 1)
 
 
 def _page_record(doc) -> list:

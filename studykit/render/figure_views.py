@@ -14,10 +14,11 @@ from .. import figures
 from ..model import Figure, Question
 from .base import BuildContext
 
-# A figure is never taller than this in the handbook: under a third of a page's text block (some
-# 260 mm), so that a figure kept whole, moved to the next page, leaves at most about a third of
-# the page it could not fit on empty. The tallest figures print at 0.7 of their drawn size.
-MAX_HEIGHT_PT = 80 / 25.4 * 72
+# A figure is never taller than this in the handbook. A figure is kept whole, so one moved to the
+# next page leaves the rest of the page before it empty: 75 mm, with its caption, is about a third
+# of an A4 text block (263 mm; Letter's is 245 mm). The tallest figures print at about 0.65 of
+# their drawn size.
+MAX_HEIGHT_PT = 75 / 25.4 * 72
 
 
 def answer_html(ctx: BuildContext, q: Question, markdown: Callable[[str], Markup], env) -> Markup:

@@ -83,6 +83,33 @@ _PYTHON_FENCES = {"python", "py", "python3"}
 _BEFORE_INLINE = re.compile(r" <(code|strong|em|a)\b")
 
 
+def verified_text(labels: list[str]) -> str:
+    """"Verified on CPython 3.11.2, 3.12.1": the implementation named once."""
+    names = {label.rpartition(" ")[0] for label in labels}
+    if len(names) == 1 and "" not in names:
+        name = names.pop()
+        return f"Verified on {name} " + ", ".join(label.rpartition(" ")[2] for label in labels)
+    return "Verified on " + ", ".join(labels)
+
+
+# An output box's text room (the column less its padding and rules) and one 8 pt code column.
+OUTPUT_ROOM_MM = TEXT_WIDTH - 4.5
+CODE_COLUMN_MM = 0.6021 * 8 * 25.4 / 72   # DejaVu Sans Mono's advance
+
+
+def label_fits_first_line(output: str, verified: str) -> bool:
+    """Whether an output's label ("Output", and the interpreters it was verified on) fits on
+    its first line, at the right, instead of on a line of its own: measured with the fonts
+    the style sheet names, with 4 mm to spare. A line that did not fit beside it would wrap
+    at a space and read as two lines of output, so this errs towards a line of its own."""
+    from .pptx_text import text_width
+    label_pt = (text_width("OUTPUT", 6.5, "Noto Sans", bold=True) + 6 * 0.08 * 6.5
+                + text_width("\u2713  ", 7.5, "DejaVu Sans") + text_width(verified, 7.5, "Noto Sans"))
+    first = output.split("\n", 1)[0].expandtabs()
+    used_mm = label_pt * 25.4 / 72 + 2.0 + 4.0 + _columns(first) * CODE_COLUMN_MM
+    return used_mm <= OUTPUT_ROOM_MM
+
+
 def _leading_spaces(line: str) -> int:
     return len(line) - len(line.lstrip(" "))
 
@@ -140,6 +167,17 @@ def code_lines(code: str, highlight: bool, columns: int = CODE_COLUMNS) -> Marku
     return Markup("").join(out)
 
 
+# A table of more rows than this (its header row aside) may break across a page, between rows,
+# its header repeated; a shorter one is kept whole.
+LONG_TABLE_ROWS = 8
+_LONG_TABLE = re.compile(r"<table>(.*?)</table>", re.S)
+
+
+def _mark_long_table(m: re.Match) -> str:
+    rows = m.group(1).partition("<tbody>")[2].count("<tr>")
+    return m.group(0) if rows <= LONG_TABLE_ROWS else f'<table class="long">{m.group(1)}</table>'
+
+
 def markdown_html(text: str) -> Markup:
     """Answer Markdown as HTML, with fenced code typeset like the samples."""
     rendered = to_html(text)
@@ -154,6 +192,7 @@ def markdown_html(text: str) -> Markup:
         columns = CODE_COLUMNS - LIST_COLUMNS * lists - QUOTE_COLUMNS * quotes
         return f'<div class="{cls}">{code_lines(code, lang in _PYTHON_FENCES, columns)}</div>'
 
+    rendered = _LONG_TABLE.sub(_mark_long_table, rendered)
     rendered = _BEFORE_INLINE.sub(" \u200b<\\1", rendered)
     # markdown-it escaped the fence's text and raw HTML is off, so this is the only markup.
     return Markup(_FENCE.sub(fence, rendered))
@@ -213,6 +252,14 @@ def _index_key(term: str) -> str:
     """Where a term sorts: by its words, case and backticks aside, leading underscores too
     (`__slots__` under S, beside "slot")."""
     return term.strip("`").lstrip("_").lower()
+
+
+def run_in(html_text: Markup, label: str) -> Markup:
+    """A part's label run into its first paragraph, where the part opens with one; otherwise
+    (a list, a heading, a figure, code) a heading line of its own."""
+    if html_text.startswith("<p>"):
+        return Markup('<p><span class="part runin">{}</span>\u00a0').format(label) + html_text[3:]
+    return Markup('<h3 class="part">{}</h3>').format(label) + html_text
 
 
 def name_breaks(name: str) -> Markup:
@@ -295,6 +342,7 @@ class HandbookRenderer(Renderer):
             env = self._envs[ctx.templates_dir] = self.jinja(ctx, "handbook")
             env.filters["code"] = inline_code
             env.filters["name_breaks"] = name_breaks
+            env.filters["run_in"] = run_in
             env.globals["plan_title"] = plan_title
         return env
 
@@ -326,13 +374,16 @@ class HandbookRenderer(Renderer):
         for s in q.samples:
             twin = {"s": s,
                     "output": code_lines(s.output, highlight=False) if s.output.strip() else None,
-                    "verified": [i.label for i in ctx.verified_on(q, s)],
+                    "verified": verified_text([i.label for i in ctx.verified_on(q, s)]),
                     # Too short to break with KEEP_LINES on each side: kept whole.
                     "whole": len(s.output.strip("\n").splitlines()) < 2 * KEEP_LINES}
             view = by_code.get(s.code) if s.python else None
             if view is not None and all(t["s"].python for t in view["twins"]):
                 view["twins"].append(twin)
                 continue
+            # A twin's label names its version and title: always a line of its own.
+            twin["inline"] = bool(s.output.strip() and twin["verified"] and
+                                  label_fits_first_line(s.output, twin["verified"]))
             view = {"code": self._fragment("code", s.code,
                                            lambda s=s: code_lines(s.code, highlight=True)),
                     "twins": [twin]}
