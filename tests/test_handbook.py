@@ -484,7 +484,9 @@ def test_an_output_label_shares_a_short_first_line_and_has_its_own_above_a_long_
     short = long = None
     for page in pdf:
         short = short or (_row_of(page, r"^2485$"), page)
-        long = long or (_row_of(page, r"^ruler-ruler-.*abc$"), page)
+        # A first line that could wrap at a space: the label's line must not shorten it.
+        long = long or (_row_of(page, r"^a first line with spaces, so it could wrap beside "
+                                      r"a label$"), page)
         short = short if short[0] else None
         long = long if long[0] else None
     assert short and long
@@ -501,6 +503,28 @@ def test_an_output_label_shares_a_short_first_line_and_has_its_own_above_a_long_
             assert label["bbox"].x0 > line["bbox"].x1 + 10   # to the right, clear of the output
         else:
             assert line["bbox"].y0 >= label["bbox"].y1 - 0.5   # a line of its own, above
+
+
+def test_no_output_line_that_fits_the_column_is_wrapped(pdf, kit):
+    # Each output line short enough for the box (and with spaces, where a shortened line
+    # would wrap) is on one row of some page: a label beside or above never shortens it.
+    rows = set()
+    for page in pdf:
+        by_row: dict[int, list] = {}
+        for w in page.words():
+            by_row.setdefault(round(w.y1), []).append(w)
+        rows.update(" ".join(w.text for w in sorted(ws, key=lambda w: w.x0))
+                    for ws in by_row.values())
+    checked = 0
+    for q in kit.questions:
+        for sample in q.samples:
+            for line in sample.output.splitlines():
+                words = " ".join(line.split())
+                if " " in words and 20 <= len(line) <= CODE_COLUMNS:
+                    assert any(row.startswith(words) for row in rows), \
+                        f"question {q.number}: {line!r}"
+                    checked += 1
+    assert checked >= 2   # the fixture's: under a label's line, and under a label beside
 
 
 def test_label_fits_first_line_measures_the_label_against_the_line():
