@@ -1,0 +1,90 @@
+"""The real bank's handbook, on A4 and on Letter: what the paper edition promises its readers.
+
+The fixture book is too small to fill a page budget or to meet most samples' outputs, so this
+builds the book from content/: at most 400 pages, no page more than a third empty except where a
+part ends, and no line of output that fits its box wrapped. It builds with the project's own
+cache, as `make` does (its keys are the inputs, so sharing it is safe): the samples' results and
+the A4 book's parts it leaves there are the ones `make` would make next, so in CI, which runs
+`make` after the tests, this costs little more than the Letter book's layout.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import build
+from conftest import ROOT
+from pdfread import Document
+from studykit.loader import load_kit
+from studykit.render.handbook import CODE_COLUMNS, MARGIN_BOTTOM, MARGIN_TOP
+
+PT_PER_MM = 72 / 25.4
+
+PAGE_BUDGET = 400
+
+
+@pytest.fixture(scope="module")
+def books(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("real-book")
+    paths = {}
+    for paper, name in (("a4", "handbook.pdf"), ("letter", "handbook-letter.pdf")):
+        result = CliRunner().invoke(
+            build.cli, ["--content", str(ROOT / "content"), "--output", str(root / "out"),
+                        "handbook", "--paper", paper])
+        assert result.exit_code == 0, result.output
+        paths[paper] = root / "out" / name
+    return paths
+
+
+def _rows(page) -> dict[int, list]:
+    """The page's words (pdftotext's boxes, which read 400 pages in seconds, where the glyph
+    by glyph reading of test_handbook takes a minute) by baseline."""
+    rows: dict[int, list] = {}
+    for w in page.words():
+        rows.setdefault(round(w.y1), []).append(w)
+    return rows
+
+
+@pytest.mark.parametrize("paper", ["a4", "letter"])
+def test_the_real_book_keeps_its_page_budget_and_leaves_no_page_a_third_empty(books, paper):
+    with Document(books[paper]) as pdf:
+        assert pdf.page_count <= PAGE_BUDGET, f"{paper}: {pdf.page_count} pages"
+        shares, starts = {}, set()
+        for page in pdf:
+            top = MARGIN_TOP * PT_PER_MM
+            bottom = page.rect.height - MARGIN_BOTTOM * PT_PER_MM
+            body = [w for w in page.words() if top - 1 <= w.y0 and w.y1 <= bottom + 1]
+            shares[page.number] = (bottom - max((w.y1 for w in body), default=top)) / (
+                bottom - top)
+            # A part starts under a title of 20 pt or more (a chapter's, the guide's...): a
+            # word box 27 pt high or more; 13 pt question titles make boxes under 19.
+            if any(w.y1 - w.y0 >= 24 for w in page.words()):
+                starts.add(page.number)
+        ends = {n - 1 for n in starts} | {0, pdf.page_count - 1}
+        assert len(starts) >= 15   # the chapters' openers at least
+        worst = max((n for n in shares if n not in ends), key=shares.get)
+        assert shares[worst] <= 1 / 3, f"{paper}: page {worst + 1} is {shares[worst]:.0%} empty"
+
+
+@pytest.mark.parametrize("paper", ["a4", "letter"])
+def test_no_line_of_the_real_book_s_output_is_wrapped(books, paper):
+    # A line with spaces that fits its box is one row of some page, starting that row: a
+    # label beside it or above it never shortened it into two rows.
+    kit = load_kit(ROOT / "content")
+    with Document(books[paper]) as pdf:
+        rows = {" ".join(w.text for w in sorted(ws, key=lambda w: w.x0))
+                for page in pdf for ws in _rows(page).values()}
+    wrapped, checked = [], 0
+    for q in kit.questions:
+        for sample in q.samples:
+            for line in sample.output.splitlines():
+                words = " ".join(line.split())
+                if " " in words and len(line) <= CODE_COLUMNS:
+                    checked += 1
+                    if not any(row.startswith(words) for row in rows):
+                        wrapped.append(f"question {q.number}: {line!r}")
+    assert checked >= 500
+    assert not wrapped, wrapped
