@@ -10,6 +10,7 @@ the A4 book's parts it leaves there are the ones `make` would make next, so in C
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ import build
 from conftest import ROOT
 from pdfread import Document
 from studykit.loader import load_kit
-from studykit.render.handbook import CODE_COLUMNS, MARGIN_BOTTOM, MARGIN_TOP
+from studykit.render.handbook import CODE_COLUMNS, MARGIN_BOTTOM, MARGIN_TOP, TEXT_WIDTH
 
 PT_PER_MM = 72 / 25.4
 
@@ -88,3 +89,30 @@ def test_no_line_of_the_real_book_s_output_is_wrapped(books, paper):
                         wrapped.append(f"question {q.number}: {line!r}")
     assert checked >= 500
     assert not wrapped, wrapped
+
+
+@pytest.mark.parametrize("paper", ["a4", "letter"])
+def test_each_page_s_header_names_the_question_the_page_starts_in(books, paper):
+    # The question a page starts in: the last whose heading (its number, 13 pt, at the column's
+    # left edge) is on an earlier page, or at the very top of this one.
+    numbers = {q.number for q in load_kit(ROOT / "content").questions}
+    headings, tops, headers = [], {}, {}
+    with Document(books[paper]) as pdf:
+        for page in pdf:
+            side = (page.rect.width - TEXT_WIDTH * PT_PER_MM) / 2
+            top = MARGIN_TOP * PT_PER_MM
+            words = page.words()
+            column = [w for w in words if w.x0 >= side - 1 and w.y0 >= top - 1]
+            tops[page.number] = min((w.y0 for w in column), default=None)
+            headings += [(page.number, w.y0, int(w.text)) for w in column
+                         if 17 <= w.y1 - w.y0 <= 20 and w.text.isdigit()
+                         and int(w.text) in numbers and abs(w.x0 - side) < 3]
+            head = " ".join(w.text for w in sorted(words, key=lambda w: w.x0) if w.y1 < top)
+            if m := re.search(r"Question (\d+)$", head):
+                headers[page.number] = int(m.group(1))
+    headings.sort()
+    assert len(headings) == len(numbers) and len(headers) > 300
+    for n, shown in headers.items():
+        started = [h for h in headings if h[0] < n or (h[0] == n and h[1] <= tops[n] + 3)]
+        assert started and shown == started[-1][2], \
+            f"{paper}: page {n + 1} says question {shown}, starts in {started[-1][2]}"
