@@ -20,7 +20,9 @@ import build
 from conftest import ROOT
 from pdfread import Document
 from studykit.loader import load_kit
-from studykit.render.handbook import CODE_COLUMNS, MARGIN_BOTTOM, MARGIN_TOP, TEXT_WIDTH
+from studykit.render.handbook import MARGIN_BOTTOM, MARGIN_TOP, TEXT_WIDTH
+
+from test_handbook import wrapped_output_lines
 
 PT_PER_MM = 72 / 25.4
 
@@ -40,22 +42,20 @@ def books(tmp_path_factory) -> dict[str, Path]:
     return paths
 
 
-def _rows(page) -> dict[int, list]:
-    """The page's words (pdftotext's boxes, which read 400 pages in seconds, where the glyph
-    by glyph reading of test_handbook takes a minute) by baseline."""
-    rows: dict[int, list] = {}
-    for w in page.words():
-        rows.setdefault(round(w.y1), []).append(w)
-    return rows
+@pytest.fixture(scope="module")
+def questions():
+    return load_kit(ROOT / "content").questions
 
 
 @pytest.mark.parametrize("paper", ["a4", "letter"])
 def test_the_real_book_keeps_its_page_budget_and_leaves_no_page_a_third_empty(books, paper):
     with Document(books[paper]) as pdf:
         assert pdf.page_count <= PAGE_BUDGET, f"{paper}: {pdf.page_count} pages"
+        # From pdftotext's word boxes, which read 400 pages in seconds, where test_handbook's
+        # glyph by glyph reading takes a minute.
         shares, starts = {}, set()
+        top = MARGIN_TOP * PT_PER_MM
         for page in pdf:
-            top = MARGIN_TOP * PT_PER_MM
             bottom = page.rect.height - MARGIN_BOTTOM * PT_PER_MM
             body = [w for w in page.words() if top - 1 <= w.y0 and w.y1 <= bottom + 1]
             shares[page.number] = (bottom - max((w.y1 for w in body), default=top)) / (
@@ -71,31 +71,18 @@ def test_the_real_book_keeps_its_page_budget_and_leaves_no_page_a_third_empty(bo
 
 
 @pytest.mark.parametrize("paper", ["a4", "letter"])
-def test_no_line_of_the_real_book_s_output_is_wrapped(books, paper):
-    # A line with spaces that fits its box is one row of some page, starting that row: a
-    # label beside it or above it never shortened it into two rows.
-    kit = load_kit(ROOT / "content")
+def test_no_line_of_the_real_book_s_output_is_wrapped(books, questions, paper):
     with Document(books[paper]) as pdf:
-        rows = {" ".join(w.text for w in sorted(ws, key=lambda w: w.x0))
-                for page in pdf for ws in _rows(page).values()}
-    wrapped, checked = [], 0
-    for q in kit.questions:
-        for sample in q.samples:
-            for line in sample.output.splitlines():
-                words = " ".join(line.split())
-                if " " in words and len(line) <= CODE_COLUMNS:
-                    checked += 1
-                    if not any(row.startswith(words) for row in rows):
-                        wrapped.append(f"question {q.number}: {line!r}")
+        checked, wrapped = wrapped_output_lines(pdf, questions)
     assert checked >= 500
     assert not wrapped, wrapped
 
 
 @pytest.mark.parametrize("paper", ["a4", "letter"])
-def test_each_page_s_header_names_the_question_the_page_starts_in(books, paper):
+def test_each_page_s_header_names_the_question_the_page_starts_in(books, questions, paper):
     # The question a page starts in: the last whose heading (its number, 13 pt, at the column's
     # left edge) is on an earlier page, or at the very top of this one.
-    numbers = {q.number for q in load_kit(ROOT / "content").questions}
+    numbers = {q.number for q in questions}
     headings, tops, headers = [], {}, {}
     with Document(books[paper]) as pdf:
         for page in pdf:

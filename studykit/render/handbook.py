@@ -381,14 +381,18 @@ class HandbookRenderer(Renderer):
             if view is not None and all(t["s"].python for t in view["twins"]):
                 view["twins"].append(twin)
                 continue
-            # A twin's label names its version and title: always a line of its own.
-            twin["inline"] = bool(s.output.strip() and twin["verified"] and
-                                  label_fits_first_line(s.output, twin["verified"]))
             view = {"code": self._fragment("code", s.code,
                                            lambda s=s: code_lines(s.code, highlight=True)),
                     "twins": [twin]}
             views.append(view)
             by_code.setdefault(s.code, view)
+        for view in views:
+            # A twin's label names its version and title: always a line of its own.
+            single = len(view["twins"]) == 1
+            for twin in view["twins"]:
+                output = twin["s"].output
+                twin["inline"] = (single and bool(output.strip()) and bool(twin["verified"])
+                                  and label_fits_first_line(output, twin["verified"]))
         return views
 
     def question_view(self, ctx: BuildContext, q: Question, in_book: set[int],
